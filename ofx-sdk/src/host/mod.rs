@@ -1,0 +1,1 @@
+//! Host side: filled in by the host work.

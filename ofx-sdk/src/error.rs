@@ -28,6 +28,9 @@ pub enum Error {
     /// A value from the host does not make sense (unknown pixel depth, negative size ...).
     #[error("{0}")]
     InvalidValue(String),
+    /// An image the host handed over cannot be read (unknown depth or components, bad row bytes).
+    #[error("unsupported image: {0}")]
+    UnsupportedImage(String),
     /// A host feature the action needs is absent.
     #[error("the host lacks {0}")]
     MissingHostFeature(String),
@@ -44,6 +47,7 @@ impl Error {
                 Status::ERR_MISSING_HOST_FEATURE
             }
             Error::NullHandle(_) => Status::ERR_BAD_HANDLE,
+            Error::UnsupportedImage(_) => Status::ERR_IMAGE_FORMAT,
             _ => Status::FAILED,
         }
     }

@@ -10,8 +10,10 @@
 //! All FFI `unsafe` of the project lives in this crate, in `suites/`, `plugin/` and `host/`.
 
 pub mod error;
+pub mod plugin;
 pub mod raw;
 pub mod status;
+pub mod suites;
 pub mod types;
 
 #[cfg(feature = "host")]

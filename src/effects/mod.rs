@@ -1,0 +1,4 @@
+//! One module per effect: what it declares and the thin glue from its render action to the pixel
+//! pipeline and the engine.
+
+pub mod inference;

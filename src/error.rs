@@ -1,0 +1,71 @@
+//! The plugin's error type. Every variant carries what an artist needs to fix the problem (the path, the
+//! tensor, the shape expected and found) and maps to the OFX status the action returns.
+
+use std::path::PathBuf;
+
+use ofx_sdk::{ActionError, Status};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Ofx(#[from] ofx_sdk::Error),
+
+    /// The ONNX Runtime library inside the bundle could not be loaded.
+    #[error("cannot load ONNX Runtime from {path}: {reason}")]
+    Runtime { path: PathBuf, reason: String },
+
+    #[error("no model file is set: choose an .onnx file in the Model File parameter")]
+    NoModel,
+
+    #[error("model file {path} does not exist")]
+    ModelMissing { path: PathBuf },
+
+    /// ONNX Runtime refused the file (corrupt, truncated, not ONNX, unsupported operator ...).
+    #[error("cannot load model {path}: {reason}")]
+    ModelLoad { path: PathBuf, reason: String },
+
+    /// The model loads but is not an image model this node can drive.
+    #[error("model {path} is not usable as an image model: {reason}")]
+    ModelUnsupported { path: PathBuf, reason: String },
+
+    /// The model ran but produced something that does not fit the output image.
+    #[error("model {path}: {reason}")]
+    ModelOutput { path: PathBuf, reason: String },
+
+    #[error("model {path} failed to run on a {shape} input: {reason}")]
+    Inference { path: PathBuf, shape: String, reason: String },
+
+    #[error("no source image at frame {time}: connect an input to Source")]
+    NoSourceImage { time: f64 },
+
+    #[error("the host gave no output image at frame {time}")]
+    NoOutputImage { time: f64 },
+
+    #[error("unsupported image: {0}")]
+    UnsupportedImage(String),
+
+    #[error("the render window {width}x{height} is too large for one inference ({pixels} pixels, limit {limit})")]
+    FrameTooLarge { width: usize, height: usize, pixels: usize, limit: usize },
+
+    #[error("render cancelled by the host")]
+    Aborted,
+}
+
+impl ActionError for Error {
+    fn status(&self) -> Status {
+        match self {
+            Error::Ofx(e) => e.status(),
+            Error::UnsupportedImage(_) => Status::ERR_IMAGE_FORMAT,
+            Error::FrameTooLarge { .. } => Status::ERR_MEMORY,
+            Error::Runtime { .. } => Status::ERR_MISSING_HOST_FEATURE,
+            // An abort is the host's own request: failing the render is the expected answer.
+            _ => Status::FAILED,
+        }
+    }
+
+    fn user_message(&self) -> String {
+        format!("onnxfx: {self}")
+    }
+}

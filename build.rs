@@ -16,11 +16,15 @@ struct Runtime {
 
 fn main() {
     println!("cargo:rerun-if-changed=deps.toml");
-    let text = std::fs::read_to_string("deps.toml").unwrap_or_else(|e| panic!("reading deps.toml: {e}"));
+    let text =
+        std::fs::read_to_string("deps.toml").unwrap_or_else(|e| panic!("reading deps.toml: {e}"));
     let deps: Deps = toml::from_str(&text).unwrap_or_else(|e| panic!("parsing deps.toml: {e}"));
     let runtime = deps.runtime;
     if !runtime.library.contains(&runtime.version) || runtime.library.contains('/') {
-        panic!("deps.toml: runtime library {:?} must be a file name carrying version {}", runtime.library, runtime.version);
+        panic!(
+            "deps.toml: runtime library {:?} must be a file name carrying version {}",
+            runtime.library, runtime.version
+        );
     }
     println!("cargo:rustc-env=ONNXFX_ORT_VERSION={}", runtime.version);
     println!("cargo:rustc-env=ONNXFX_ORT_LIBRARY={}", runtime.library);

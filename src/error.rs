@@ -35,7 +35,11 @@ pub enum Error {
     ModelOutput { path: PathBuf, reason: String },
 
     #[error("model {path} failed to run on a {shape} input: {reason}")]
-    Inference { path: PathBuf, shape: String, reason: String },
+    Inference {
+        path: PathBuf,
+        shape: String,
+        reason: String,
+    },
 
     #[error("no source image at frame {time}: connect an input to Source")]
     NoSourceImage { time: f64 },
@@ -46,8 +50,15 @@ pub enum Error {
     #[error("unsupported image: {0}")]
     UnsupportedImage(String),
 
-    #[error("the render window {width}x{height} is too large for one inference ({pixels} pixels, limit {limit})")]
-    FrameTooLarge { width: usize, height: usize, pixels: usize, limit: usize },
+    #[error(
+        "the render window {width}x{height} is too large for one inference ({pixels} pixels, limit {limit})"
+    )]
+    FrameTooLarge {
+        width: usize,
+        height: usize,
+        pixels: usize,
+        limit: usize,
+    },
 
     #[error("render cancelled by the host")]
     Aborted,

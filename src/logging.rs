@@ -10,13 +10,24 @@ static INIT: Once = Once::new();
 
 pub fn init() {
     INIT.call_once(|| {
-        let filter = EnvFilter::try_from_env("ONNXFX_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
-        let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+        let filter =
+            EnvFilter::try_from_env("ONNXFX_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+        let builder = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_target(false);
         // A host may already have a global subscriber: then ours is simply not installed.
-        let file = std::env::var_os("ONNXFX_LOG_FILE")
-            .and_then(|path| std::fs::OpenOptions::new().create(true).append(true).open(path).ok());
+        let file = std::env::var_os("ONNXFX_LOG_FILE").and_then(|path| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .ok()
+        });
         let _ = match file {
-            Some(file) => builder.with_ansi(false).with_writer(Mutex::new(file)).try_init(),
+            Some(file) => builder
+                .with_ansi(false)
+                .with_writer(Mutex::new(file))
+                .try_init(),
             None => builder.with_writer(std::io::stderr).try_init(),
         };
         let previous = std::panic::take_hook();

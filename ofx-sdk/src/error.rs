@@ -9,7 +9,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// A property suite call returned an error status.
     #[error("{call}(\"{name}\") failed: {status}")]
-    Property { call: &'static str, name: String, status: Status },
+    Property {
+        call: &'static str,
+        name: String,
+        status: Status,
+    },
     /// Any other suite call returned an error status.
     #[error("{call} failed: {status}")]
     Suite { call: &'static str, status: Status },
@@ -40,12 +44,14 @@ impl Error {
     /// The status to return from an action that failed because of this error.
     pub fn status(&self) -> Status {
         match self {
-            Error::Property { status, .. } | Error::Suite { status, .. } if *status == Status::ERR_MEMORY => {
+            Error::Property { status, .. } | Error::Suite { status, .. }
+                if *status == Status::ERR_MEMORY =>
+            {
                 Status::ERR_MEMORY
             }
-            Error::MissingSuite { .. } | Error::MissingFunction(_) | Error::MissingHostFeature(_) => {
-                Status::ERR_MISSING_HOST_FEATURE
-            }
+            Error::MissingSuite { .. }
+            | Error::MissingFunction(_)
+            | Error::MissingHostFeature(_) => Status::ERR_MISSING_HOST_FEATURE,
             Error::NullHandle(_) => Status::ERR_BAD_HANDLE,
             Error::UnsupportedImage(_) => Status::ERR_IMAGE_FORMAT,
             _ => Status::FAILED,

@@ -21,4 +21,6 @@ pub mod host;
 
 pub use error::{ActionError, Error, Result};
 pub use status::Status;
-pub use types::{Components, Context, Field, PixelDepth, Premultiplication, RectD, RectI, RenderThreadSafety};
+pub use types::{
+    Components, Context, Field, PixelDepth, Premultiplication, RectD, RectI, RenderThreadSafety,
+};

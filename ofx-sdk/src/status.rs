@@ -34,7 +34,10 @@ impl Status {
         (Status::FAILED, "kOfxStatFailed"),
         (Status::ERR_FATAL, "kOfxStatErrFatal"),
         (Status::ERR_UNKNOWN, "kOfxStatErrUnknown"),
-        (Status::ERR_MISSING_HOST_FEATURE, "kOfxStatErrMissingHostFeature"),
+        (
+            Status::ERR_MISSING_HOST_FEATURE,
+            "kOfxStatErrMissingHostFeature",
+        ),
         (Status::ERR_UNSUPPORTED, "kOfxStatErrUnsupported"),
         (Status::ERR_EXISTS, "kOfxStatErrExists"),
         (Status::ERR_FORMAT, "kOfxStatErrFormat"),
@@ -57,12 +60,18 @@ impl Status {
 
     /// The header's name for this code, if it is one of the standard ones.
     pub fn name(self) -> Option<&'static str> {
-        Self::NAMES.iter().find(|(s, _)| *s == self).map(|(_, n)| *n)
+        Self::NAMES
+            .iter()
+            .find(|(s, _)| *s == self)
+            .map(|(_, n)| *n)
     }
 
     /// `OK` and the `Reply*` codes are answers, not failures (as in the Support library's `ofxsCore.cpp`).
     pub fn is_error(self) -> bool {
-        !matches!(self, Status::OK | Status::REPLY_YES | Status::REPLY_NO | Status::REPLY_DEFAULT)
+        !matches!(
+            self,
+            Status::OK | Status::REPLY_YES | Status::REPLY_NO | Status::REPLY_DEFAULT
+        )
     }
 
     /// Parses a status name as written in the headers (`kOfxStatErrValue`) or without its prefix (`ErrValue`).
@@ -99,7 +108,10 @@ mod tests {
             assert_eq!(status.name(), Some(name));
             assert_eq!(Status::from_name(name), Some(status));
         }
-        assert_eq!(Status::from_name("ErrImageFormat"), Some(Status::ERR_IMAGE_FORMAT));
+        assert_eq!(
+            Status::from_name("ErrImageFormat"),
+            Some(Status::ERR_IMAGE_FORMAT)
+        );
         assert_eq!(Status(77).name(), None);
         assert_eq!(Status(77).to_string(), "unknown status 77");
     }

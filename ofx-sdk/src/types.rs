@@ -36,7 +36,12 @@ impl RectI {
 
     /// The overlap of two rectangles, `None` when they do not overlap.
     pub fn intersect(&self, other: &RectI) -> Option<RectI> {
-        let r = RectI::new(self.x1.max(other.x1), self.y1.max(other.y1), self.x2.min(other.x2), self.y2.min(other.y2));
+        let r = RectI::new(
+            self.x1.max(other.x1),
+            self.y1.max(other.y1),
+            self.x2.min(other.x2),
+            self.y2.min(other.y2),
+        );
         (!r.is_empty()).then_some(r)
     }
 
@@ -46,7 +51,12 @@ impl RectI {
     }
 
     pub fn to_rect_d(self) -> RectD {
-        RectD::new(self.x1.into(), self.y1.into(), self.x2.into(), self.y2.into())
+        RectD::new(
+            self.x1.into(),
+            self.y1.into(),
+            self.x2.into(),
+            self.y2.into(),
+        )
     }
 }
 
@@ -72,7 +82,12 @@ impl RectD {
 
     /// The smallest integer rectangle covering this one (rounded outwards), saturating at the `i32` range.
     pub fn round_out(&self) -> RectI {
-        RectI::new(to_i32(self.x1.floor()), to_i32(self.y1.floor()), to_i32(self.x2.ceil()), to_i32(self.y2.ceil()))
+        RectI::new(
+            to_i32(self.x1.floor()),
+            to_i32(self.y1.floor()),
+            to_i32(self.x2.ceil()),
+            to_i32(self.y2.ceil()),
+        )
     }
 
     /// Every coordinate multiplied by `s` (a render scale or a model's spatial scale factor).
@@ -204,7 +219,10 @@ mod tests {
         let a = RectI::new(0, 0, 10, 5);
         assert_eq!((a.width(), a.height()), (10, 5));
         assert_eq!(RectI::new(5, 5, 0, 0).width(), 0);
-        assert_eq!(a.intersect(&RectI::new(8, 2, 20, 20)), Some(RectI::new(8, 2, 10, 5)));
+        assert_eq!(
+            a.intersect(&RectI::new(8, 2, 20, 20)),
+            Some(RectI::new(8, 2, 10, 5))
+        );
         assert_eq!(a.intersect(&RectI::new(10, 0, 20, 5)), None);
         assert!(a.contains(&RectI::new(1, 1, 10, 5)));
         assert!(!a.contains(&RectI::new(-1, 1, 10, 5)));
@@ -212,8 +230,14 @@ mod tests {
 
     #[test]
     fn round_out_covers_and_saturates() {
-        assert_eq!(RectD::new(0.5, -0.5, 9.2, 4.0).round_out(), RectI::new(0, -1, 10, 4));
-        assert_eq!(RectD::new(f64::NEG_INFINITY, 0.0, 1e300, 1.0).round_out(), RectI::new(i32::MIN, 0, i32::MAX, 1));
+        assert_eq!(
+            RectD::new(0.5, -0.5, 9.2, 4.0).round_out(),
+            RectI::new(0, -1, 10, 4)
+        );
+        assert_eq!(
+            RectD::new(f64::NEG_INFINITY, 0.0, 1e300, 1.0).round_out(),
+            RectI::new(i32::MIN, 0, i32::MAX, 1)
+        );
     }
 
     #[test]
@@ -222,7 +246,10 @@ mod tests {
             assert_eq!(PixelDepth::from_cstr(d.as_cstr()), Some(*d));
         }
         assert_eq!(PixelDepth::Float.as_str(), "OfxBitDepthFloat");
-        assert_eq!(Components::from_cstr(c"OfxImageComponentRGBA"), Some(Components::Rgba));
+        assert_eq!(
+            Components::from_cstr(c"OfxImageComponentRGBA"),
+            Some(Components::Rgba)
+        );
         assert_eq!(Context::from_cstr(c"nonsense"), None);
     }
 }

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use ofx_sdk::plugin::{
-    ClipDef, Effect, EffectDescriptor, EffectInstance, Identity, InstanceChangedArgs, IsIdentityArgs, MessageLevel,
-    ParamDef, RegionOfDefinitionArgs, RegionsOfInterest, RegionsOfInterestArgs, RenderArgs, StringMode,
+    ClipDef, Effect, EffectDescriptor, EffectInstance, Identity, InstanceChangedArgs,
+    IsIdentityArgs, MessageLevel, ParamDef, RegionOfDefinitionArgs, RegionsOfInterest,
+    RegionsOfInterestArgs, RenderArgs, StringMode,
 };
 use ofx_sdk::{Components, Context, PixelDepth, RectD, RectI, RenderThreadSafety, ofx_str};
 
@@ -78,7 +79,12 @@ impl Effect for Inference {
             "Runs an ONNX image model (NCHW float32, 1/3/4 channels) on the Source clip with ONNX Runtime.",
         )?;
         desc.set_supported_contexts(&[Context::Filter, Context::General])?;
-        desc.set_supported_pixel_depths(&[PixelDepth::Byte, PixelDepth::Short, PixelDepth::Half, PixelDepth::Float])?;
+        desc.set_supported_pixel_depths(&[
+            PixelDepth::Byte,
+            PixelDepth::Short,
+            PixelDepth::Half,
+            PixelDepth::Float,
+        ])?;
         // Sessions are shared and locked inside the engine, so any number of renders may run at once.
         desc.set_render_thread_safety(RenderThreadSafety::FullySafe)?;
         // One tensor per render window: the host must not slice frames for us.
@@ -92,12 +98,29 @@ impl Effect for Inference {
 
     fn describe_in_context(desc: &EffectDescriptor<'_>, _context: Context) -> Result<()> {
         let components = [Components::Rgba, Components::Rgb];
-        desc.define_clip(&ClipDef { name: source_clip(), components: &components, optional: false, supports_tiles: false })?;
-        desc.define_clip(&ClipDef { name: output_clip(), components: &components, optional: false, supports_tiles: false })?;
+        desc.define_clip(&ClipDef {
+            name: source_clip(),
+            components: &components,
+            optional: false,
+            supports_tiles: false,
+        })?;
+        desc.define_clip(&ClipDef {
+            name: output_clip(),
+            components: &components,
+            optional: false,
+            supports_tiles: false,
+        })?;
         desc.define_param(
-            &ParamDef::string("modelFile", "Model File", "", StringMode::FilePath { must_exist: true })
-                .hint("The .onnx model to run: float32 NCHW input with 1, 3 or 4 channels, image output.")
-                .animates(false),
+            &ParamDef::string(
+                "modelFile",
+                "Model File",
+                "",
+                StringMode::FilePath { must_exist: true },
+            )
+            .hint(
+                "The .onnx model to run: float32 NCHW input with 1, 3 or 4 channels, image output.",
+            )
+            .animates(false),
         )?;
         desc.define_param(
             &ParamDef::double("mix", "Mix", 1.0)
@@ -121,20 +144,32 @@ impl Effect for Inference {
         Ok(Inference)
     }
 
-    fn instance_changed(&self, instance: &EffectInstance<'_>, args: &InstanceChangedArgs) -> Result<()> {
+    fn instance_changed(
+        &self,
+        instance: &EffectInstance<'_>,
+        args: &InstanceChangedArgs,
+    ) -> Result<()> {
         if !args.is_clip && args.name.as_bytes() == PARAM_MODEL_FILE.to_bytes() {
             Self::update_info(instance, args.time)?;
         }
         Ok(())
     }
 
-    fn region_of_definition(&self, instance: &EffectInstance<'_>, args: &RegionOfDefinitionArgs) -> Result<Option<RectD>> {
+    fn region_of_definition(
+        &self,
+        instance: &EffectInstance<'_>,
+        args: &RegionOfDefinitionArgs,
+    ) -> Result<Option<RectD>> {
         // Without a usable model the render reports the error; the RoD stays the host's default.
-        let Ok(scale) = Self::model(instance, args.time).and_then(|m| m.scale()) else { return Ok(None) };
+        let Ok(scale) = Self::model(instance, args.time).and_then(|m| m.scale()) else {
+            return Ok(None);
+        };
         if scale == 1 {
             return Ok(None);
         }
-        let source = instance.clip(source_clip())?.region_of_definition(args.time)?;
+        let source = instance
+            .clip(source_clip())?
+            .region_of_definition(args.time)?;
         let s = scale_f64(scale);
         Ok(Some(source.scaled(s, s)))
     }
@@ -145,20 +180,31 @@ impl Effect for Inference {
         args: &RegionsOfInterestArgs,
         rois: &mut RegionsOfInterest,
     ) -> Result<()> {
-        let Ok(scale) = Self::model(instance, args.time).and_then(|m| m.scale()) else { return Ok(()) };
+        let Ok(scale) = Self::model(instance, args.time).and_then(|m| m.scale()) else {
+            return Ok(());
+        };
         let s = 1.0 / scale_f64(scale);
         rois.set(source_clip(), args.region_of_interest.scaled(s, s));
         Ok(())
     }
 
-    fn is_identity(&self, instance: &EffectInstance<'_>, args: &IsIdentityArgs) -> Result<Option<Identity>> {
+    fn is_identity(
+        &self,
+        instance: &EffectInstance<'_>,
+        args: &IsIdentityArgs,
+    ) -> Result<Option<Identity>> {
         let mix = instance.param(PARAM_MIX)?.double_at(args.time)?;
         if mix > 0.0 {
             return Ok(None);
         }
         // Mix 0 is the source, unless the model changes the frame size.
-        let same_size = Self::model(instance, args.time).and_then(|m| m.scale()).is_ok_and(|s| s == 1);
-        Ok(same_size.then(|| Identity { clip: source_clip().to_owned(), time: args.time }))
+        let same_size = Self::model(instance, args.time)
+            .and_then(|m| m.scale())
+            .is_ok_and(|s| s == 1);
+        Ok(same_size.then(|| Identity {
+            clip: source_clip().to_owned(),
+            time: args.time,
+        }))
     }
 
     fn render(&self, instance: &EffectInstance<'_>, args: &RenderArgs) -> Result<()> {
@@ -167,14 +213,25 @@ impl Effect for Inference {
         let model = Self::model(instance, time)?;
         let scale = model.scale()?;
 
-        let mut output = instance.clip(output_clip())?.image(time, None)?.ok_or(Error::NoOutputImage { time })?;
+        let mut output = instance
+            .clip(output_clip())?
+            .image(time, None)?
+            .ok_or(Error::NoOutputImage { time })?;
         let out_layout = output.layout();
-        let window = args.window.intersect(&out_layout.bounds).unwrap_or(args.window);
+        let window = args
+            .window
+            .intersect(&out_layout.bounds)
+            .unwrap_or(args.window);
         // The source pixels under the window; the model's output covers them times `scale`.
         let source_region = divide_out(window, scale);
         let pixels = source_region.width() * source_region.height() * scale * scale;
         if pixels > MAX_PIXELS {
-            return Err(Error::FrameTooLarge { width: window.width(), height: window.height(), pixels, limit: MAX_PIXELS });
+            return Err(Error::FrameTooLarge {
+                width: window.width(),
+                height: window.height(),
+                pixels,
+                limit: MAX_PIXELS,
+            });
         }
         if let Some((h, w)) = model.input.fixed_size
             && (source_region.height(), source_region.width()) != (h, w)
@@ -190,17 +247,30 @@ impl Effect for Inference {
             });
         }
 
-        let source = instance.clip(source_clip())?.image(time, None)?.ok_or(Error::NoSourceImage { time })?;
+        let source = instance
+            .clip(source_clip())?
+            .image(time, None)?
+            .ok_or(Error::NoSourceImage { time })?;
         let src_layout = source.layout();
-        let rgba = read::read_rgba(source_region, src_layout.bounds, src_layout.components, |y| source.row(y))?;
+        let rgba = read::read_rgba(
+            source_region,
+            src_layout.bounds,
+            src_layout.components,
+            |y| source.row(y),
+        )?;
         drop(source);
         if instance.abort_requested() {
             return Err(Error::Aborted);
         }
 
-        let input = channels::model_input(&rgba, model.input.channels).ok_or_else(|| Error::ModelUnsupported {
-            path: model.path().to_owned(),
-            reason: format!("input '{}' wants {} channels", model.input.name, model.input.channels),
+        let input = channels::model_input(&rgba, model.input.channels).ok_or_else(|| {
+            Error::ModelUnsupported {
+                path: model.path().to_owned(),
+                reason: format!(
+                    "input '{}' wants {} channels",
+                    model.input.name, model.input.channels
+                ),
+            }
         })?;
         let result = model.run(&input)?;
         if instance.abort_requested() {
@@ -222,7 +292,14 @@ impl Effect for Inference {
             ),
         })?;
         let out_region = multiply(source_region, scale);
-        write::write_rgba(&composed, out_region, window, out_layout.bounds, out_layout.components, output.rows_mut()?);
+        write::write_rgba(
+            &composed,
+            out_region,
+            window,
+            out_layout.bounds,
+            out_layout.components,
+            output.rows_mut()?,
+        );
         Ok(())
     }
 }
@@ -242,7 +319,12 @@ fn scale_f64(scale: usize) -> f64 {
 /// The source rectangle whose pixels, scaled by `s`, cover `r` (rounded outwards).
 fn divide_out(r: RectI, s: usize) -> RectI {
     let s = i32::try_from(s).unwrap_or(1).max(1);
-    RectI::new(r.x1.div_euclid(s), r.y1.div_euclid(s), ceil_div(r.x2, s), ceil_div(r.y2, s))
+    RectI::new(
+        r.x1.div_euclid(s),
+        r.y1.div_euclid(s),
+        ceil_div(r.x2, s),
+        ceil_div(r.y2, s),
+    )
 }
 
 fn ceil_div(v: i32, s: i32) -> i32 {
@@ -252,7 +334,12 @@ fn ceil_div(v: i32, s: i32) -> i32 {
 
 fn multiply(r: RectI, s: usize) -> RectI {
     let s = i32::try_from(s).unwrap_or(1);
-    RectI::new(r.x1.saturating_mul(s), r.y1.saturating_mul(s), r.x2.saturating_mul(s), r.y2.saturating_mul(s))
+    RectI::new(
+        r.x1.saturating_mul(s),
+        r.y1.saturating_mul(s),
+        r.x2.saturating_mul(s),
+        r.y2.saturating_mul(s),
+    )
 }
 
 #[cfg(test)]
@@ -261,9 +348,18 @@ mod tests {
 
     #[test]
     fn source_region_covers_the_window() {
-        assert_eq!(divide_out(RectI::new(0, 0, 10, 10), 1), RectI::new(0, 0, 10, 10));
-        assert_eq!(divide_out(RectI::new(1, -3, 9, 7), 2), RectI::new(0, -2, 5, 4));
-        assert_eq!(multiply(RectI::new(0, -2, 5, 4), 2), RectI::new(0, -4, 10, 8));
+        assert_eq!(
+            divide_out(RectI::new(0, 0, 10, 10), 1),
+            RectI::new(0, 0, 10, 10)
+        );
+        assert_eq!(
+            divide_out(RectI::new(1, -3, 9, 7), 2),
+            RectI::new(0, -2, 5, 4)
+        );
+        assert_eq!(
+            multiply(RectI::new(0, -2, 5, 4), 2),
+            RectI::new(0, -4, 10, 8)
+        );
     }
 
     #[test]

@@ -20,17 +20,29 @@ struct ModelKey {
 /// Each key has its own slot, so loading one model never blocks renders of another.
 type Slot = Arc<Mutex<Option<Arc<ImageModel>>>>;
 
-static CACHE: LazyLock<Mutex<HashMap<ModelKey, Slot>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+static CACHE: LazyLock<Mutex<HashMap<ModelKey, Slot>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// The model at `path`, loaded once and shared. Failures are not cached: the next render tries again,
 /// so fixing the file (or the parameter) needs no restart.
 pub fn model(path: &Path) -> Result<Arc<ImageModel>> {
-    let canonical = std::fs::canonicalize(path).map_err(|_| Error::ModelMissing { path: path.to_owned() })?;
-    let meta = std::fs::metadata(&canonical).map_err(|_| Error::ModelMissing { path: path.to_owned() })?;
+    let canonical = std::fs::canonicalize(path).map_err(|_| Error::ModelMissing {
+        path: path.to_owned(),
+    })?;
+    let meta = std::fs::metadata(&canonical).map_err(|_| Error::ModelMissing {
+        path: path.to_owned(),
+    })?;
     if !meta.is_file() {
-        return Err(Error::ModelLoad { path: path.to_owned(), reason: "it is not a file".into() });
+        return Err(Error::ModelLoad {
+            path: path.to_owned(),
+            reason: "it is not a file".into(),
+        });
     }
-    let key = ModelKey { path: canonical.clone(), len: meta.len(), modified: meta.modified().ok() };
+    let key = ModelKey {
+        path: canonical.clone(),
+        len: meta.len(),
+        modified: meta.modified().ok(),
+    };
     let slot = {
         let mut cache = CACHE.lock().unwrap_or_else(PoisonError::into_inner);
         // A changed file leaves its old sessions behind: drop them.

@@ -48,7 +48,16 @@ pub struct ImageModel {
 
 /// Formats a shape as `[1, 3, ?, ?]`.
 pub fn format_shape(shape: &[i64]) -> String {
-    let dims: Vec<String> = shape.iter().map(|d| if *d < 0 { "?".to_owned() } else { d.to_string() }).collect();
+    let dims: Vec<String> = shape
+        .iter()
+        .map(|d| {
+            if *d < 0 {
+                "?".to_owned()
+            } else {
+                d.to_string()
+            }
+        })
+        .collect();
     format!("[{}]", dims.join(", "))
 }
 
@@ -63,20 +72,37 @@ impl ImageModel {
     /// Loads the model into a session and checks its inputs and outputs.
     pub fn load(path: &Path) -> Result<ImageModel> {
         let env = super::runtime::environment()?;
-        let load_error = |e: ort::Error| Error::ModelLoad { path: path.to_owned(), reason: e.to_string() };
+        let load_error = |e: ort::Error| Error::ModelLoad {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        };
         let session = Session::builder(env)
             .map_err(load_error)?
             .with_optimization_level(GraphOptimizationLevel::Level3)
-            .map_err(|e| load_error(e.into()))?
+            .map_err(|e| load_error(ort::Error::<()>::from(e)))?
             .commit_from_file(path)
             .map_err(load_error)?;
         let (input, output) = Self::check_contract(path, &session)?;
-        tracing::info!("loaded model {}: {} -> {}", path.display(), format_shape(&input.shape), format_shape(&output.shape));
-        Ok(ImageModel { path: path.to_owned(), session: Mutex::new(session), input, output, scale: OnceLock::new() })
+        tracing::info!(
+            "loaded model {}: {} -> {}",
+            path.display(),
+            format_shape(&input.shape),
+            format_shape(&output.shape)
+        );
+        Ok(ImageModel {
+            path: path.to_owned(),
+            session: Mutex::new(session),
+            input,
+            output,
+            scale: OnceLock::new(),
+        })
     }
 
     fn check_contract(path: &Path, session: &Session) -> Result<(InputSpec, OutputSpec)> {
-        let unsupported = |reason: String| Error::ModelUnsupported { path: path.to_owned(), reason };
+        let unsupported = |reason: String| Error::ModelUnsupported {
+            path: path.to_owned(),
+            reason,
+        };
         let inputs = session.inputs();
         let [input] = inputs else {
             let names: Vec<&str> = inputs.iter().map(|i| i.name()).collect();
@@ -87,38 +113,65 @@ impl ImageModel {
             )));
         };
         let name = input.name().to_owned();
-        let (ty, shape) = tensor_info(input.dtype())
-            .ok_or_else(|| unsupported(format!("input '{name}' is not a tensor ({:?})", input.dtype())))?;
+        let (ty, shape) = tensor_info(input.dtype()).ok_or_else(|| {
+            unsupported(format!(
+                "input '{name}' is not a tensor ({:?})",
+                input.dtype()
+            ))
+        })?;
         let expected = "an image tensor [N, C, H, W] of float32 with N = 1 and C = 1, 3 or 4";
         if ty != TensorElementType::Float32 {
-            return Err(unsupported(format!("input '{name}' has element type {ty:?} {}; expected {expected}", format_shape(&shape))));
+            return Err(unsupported(format!(
+                "input '{name}' has element type {ty:?} {}; expected {expected}",
+                format_shape(&shape)
+            )));
         }
         let &[n, c, h, w] = shape.as_slice() else {
-            return Err(unsupported(format!("input '{name}' has shape {}; expected {expected}", format_shape(&shape))));
+            return Err(unsupported(format!(
+                "input '{name}' has shape {}; expected {expected}",
+                format_shape(&shape)
+            )));
         };
         if n > 1 || n == 0 || [1, 3, 4, -1].iter().all(|ok| *ok != c) {
-            return Err(unsupported(format!("input '{name}' has shape {}; expected {expected}", format_shape(&shape))));
+            return Err(unsupported(format!(
+                "input '{name}' has shape {}; expected {expected}",
+                format_shape(&shape)
+            )));
         }
         let channels = usize::try_from(c).unwrap_or(3);
         let fixed_size = match (usize::try_from(h), usize::try_from(w)) {
             (Ok(h), Ok(w)) if h > 0 && w > 0 => Some((h, w)),
             _ => None,
         };
-        let input = InputSpec { name, channels, fixed_size, shape };
+        let input = InputSpec {
+            name,
+            channels,
+            fixed_size,
+            shape,
+        };
 
         let outputs = session.outputs();
-        let first = outputs.first().ok_or_else(|| unsupported("it has no outputs".into()))?;
+        let first = outputs
+            .first()
+            .ok_or_else(|| unsupported("it has no outputs".into()))?;
         let out_name = first.name().to_owned();
-        let (ty, out_shape) = tensor_info(first.dtype())
-            .ok_or_else(|| unsupported(format!("output '{out_name}' is not a tensor ({:?})", first.dtype())))?;
+        let (ty, out_shape) = tensor_info(first.dtype()).ok_or_else(|| {
+            unsupported(format!(
+                "output '{out_name}' is not a tensor ({:?})",
+                first.dtype()
+            ))
+        })?;
         if ty != TensorElementType::Float32 || out_shape.len() != 4 {
             return Err(unsupported(format!(
                 "output '{out_name}' is {ty:?} {}; expected a float32 image tensor [1, C, H, W]",
                 format_shape(&out_shape)
             )));
         }
-        let output =
-            OutputSpec { name: out_name, shape: out_shape, all_names: outputs.iter().map(|o| o.name().to_owned()).collect() };
+        let output = OutputSpec {
+            name: out_name,
+            shape: out_shape,
+            all_names: outputs.iter().map(|o| o.name().to_owned()).collect(),
+        };
         Ok((input, output))
     }
 
@@ -130,7 +183,10 @@ impl ImageModel {
     /// upscaler), found once by running the model on a small black image.
     pub fn scale(&self) -> Result<usize> {
         let result = self.scale.get_or_init(|| self.probe_scale());
-        result.clone().map_err(|reason| Error::ModelOutput { path: self.path.clone(), reason })
+        result.clone().map_err(|reason| Error::ModelOutput {
+            path: self.path.clone(),
+            reason,
+        })
     }
 
     fn probe_scale(&self) -> std::result::Result<usize, String> {
@@ -143,7 +199,12 @@ impl ImageModel {
             return Err(format!(
                 "output '{}' is {} for a {} input; the output must be the input's size times a whole factor",
                 self.output.name,
-                format_shape(&[1, as_dim(out.channels), as_dim(out.height), as_dim(out.width)]),
+                format_shape(&[
+                    1,
+                    as_dim(out.channels),
+                    as_dim(out.height),
+                    as_dim(out.width)
+                ]),
                 format_shape(&[1, as_dim(probe.channels), as_dim(h), as_dim(w)])
             ));
         }
@@ -152,7 +213,12 @@ impl ImageModel {
                 "output '{}' has {} channels {}; expected 1, 3 or 4",
                 self.output.name,
                 out.channels,
-                format_shape(&[1, as_dim(out.channels), as_dim(out.height), as_dim(out.width)])
+                format_shape(&[
+                    1,
+                    as_dim(out.channels),
+                    as_dim(out.height),
+                    as_dim(out.width)
+                ])
             ));
         }
         Ok(scale)
@@ -162,23 +228,46 @@ impl ImageModel {
     pub fn run(&self, input: &Planar) -> Result<Planar> {
         let shape = input.tensor_shape();
         let shape_text = format_shape(&shape.map(as_dim));
-        let failed = |reason: String| Error::Inference { path: self.path.clone(), shape: shape_text.clone(), reason };
-        let tensor = TensorRef::from_array_view((shape, input.data.as_slice())).map_err(|e| failed(e.to_string()))?;
+        let failed = |reason: String| Error::Inference {
+            path: self.path.clone(),
+            shape: shape_text.clone(),
+            reason,
+        };
+        let tensor = TensorRef::from_array_view((shape, input.data.as_slice()))
+            .map_err(|e| failed(e.to_string()))?;
         let mut session = self.session.lock().unwrap_or_else(PoisonError::into_inner);
-        let outputs =
-            session.run(ort::inputs![self.input.name.as_str() => tensor]).map_err(|e| failed(e.to_string()))?;
-        let value = outputs
-            .get(&self.output.name)
-            .ok_or_else(|| failed(format!("the output '{}' is missing from the results", self.output.name)))?;
-        let (out_shape, data) = value.try_extract_tensor::<f32>().map_err(|e| failed(e.to_string()))?;
-        let dims: Vec<usize> = out_shape.iter().map(|d| usize::try_from(*d).unwrap_or(0)).collect();
+        let outputs = session
+            .run(ort::inputs![self.input.name.as_str() => tensor])
+            .map_err(|e| failed(e.to_string()))?;
+        let value = outputs.get(&self.output.name).ok_or_else(|| {
+            failed(format!(
+                "the output '{}' is missing from the results",
+                self.output.name
+            ))
+        })?;
+        let (out_shape, data) = value
+            .try_extract_tensor::<f32>()
+            .map_err(|e| failed(e.to_string()))?;
+        let dims: Vec<usize> = out_shape
+            .iter()
+            .map(|d| usize::try_from(*d).unwrap_or(0))
+            .collect();
         let &[1, channels, height, width] = dims.as_slice() else {
             return Err(Error::ModelOutput {
                 path: self.path.clone(),
-                reason: format!("output '{}' has shape {}; expected [1, C, H, W]", self.output.name, format_shape(out_shape)),
+                reason: format!(
+                    "output '{}' has shape {}; expected [1, C, H, W]",
+                    self.output.name,
+                    format_shape(out_shape)
+                ),
             });
         };
-        Ok(Planar { channels, width, height, data: data.to_vec() })
+        Ok(Planar {
+            channels,
+            width,
+            height,
+            data: data.to_vec(),
+        })
     }
 
     /// One line for the node's info field: the tensors and the scale.
@@ -199,7 +288,11 @@ impl ImageModel {
             }
         }
         if self.output.all_names.len() > 1 {
-            let _ = write!(text, "; other outputs ignored: {}", self.output.all_names[1..].join(", "));
+            let _ = write!(
+                text,
+                "; other outputs ignored: {}",
+                self.output.all_names[1..].join(", ")
+            );
         }
         text
     }

@@ -18,17 +18,29 @@ static ENVIRONMENT: OnceLock<std::result::Result<Environment, (PathBuf, String)>
 
 /// Where the bundled runtime is: beside the plugin binary (`Contents/Linux-x86-64/`).
 pub fn library_path() -> Option<PathBuf> {
-    Some(ofx_sdk::plugin::library_path()?.parent()?.join(LIBRARY_FILE))
+    Some(
+        ofx_sdk::plugin::library_path()?
+            .parent()?
+            .join(LIBRARY_FILE),
+    )
 }
 
 /// The process-wide ONNX Runtime environment, created on first use. A failure is remembered: the library
 /// is either in the bundle or it is not, and retrying every frame would only slow the host down.
 pub fn environment() -> Result<&'static Environment> {
     let result = ENVIRONMENT.get_or_init(|| {
-        let path = library_path().ok_or_else(|| (PathBuf::from(LIBRARY_FILE), "cannot locate the plugin binary".into()))?;
+        let path = library_path().ok_or_else(|| {
+            (
+                PathBuf::from(LIBRARY_FILE),
+                "cannot locate the plugin binary".into(),
+            )
+        })?;
         init_from(path.clone()).map_err(|reason| (path, reason))
     });
-    result.as_ref().map_err(|(path, reason)| Error::Runtime { path: path.clone(), reason: reason.clone() })
+    result.as_ref().map_err(|(path, reason)| Error::Runtime {
+        path: path.clone(),
+        reason: reason.clone(),
+    })
 }
 
 fn init_from(path: PathBuf) -> std::result::Result<Environment, String> {
@@ -37,5 +49,8 @@ fn init_from(path: PathBuf) -> std::result::Result<Environment, String> {
     }
     tracing::debug!("loading ONNX Runtime {VERSION} from {}", path.display());
     let builder = ort::init_from(&path).map_err(|e| e.to_string())?;
-    builder.with_name("onnxfx").build().map_err(|e| e.to_string())
+    builder
+        .with_name("onnxfx")
+        .build()
+        .map_err(|e| e.to_string())
 }

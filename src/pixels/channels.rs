@@ -14,11 +14,18 @@ pub fn model_input(rgba: &Planar, channels: usize) -> Option<Planar> {
         3 => rgba.data[..3 * n].to_vec(),
         1 => {
             let (r, g, b) = (rgba.plane(0), rgba.plane(1), rgba.plane(2));
-            (0..n).map(|i| LUMA[0] * r[i] + LUMA[1] * g[i] + LUMA[2] * b[i]).collect()
+            (0..n)
+                .map(|i| LUMA[0] * r[i] + LUMA[1] * g[i] + LUMA[2] * b[i])
+                .collect()
         }
         _ => return None,
     };
-    Some(Planar { channels, width: rgba.width, height: rgba.height, data })
+    Some(Planar {
+        channels,
+        width: rgba.width,
+        height: rgba.height,
+        data,
+    })
 }
 
 /// The output channel counts [`compose_output`] accepts.
@@ -51,7 +58,11 @@ pub fn compose_output(model: &Planar, source: &Planar, scale: usize, mix: f32) -
                 let model_plane = model.plane(mc);
                 for (i, o) in out_plane.iter_mut().enumerate() {
                     let s = src_plane[source_index(i)];
-                    *o = if mix >= 1.0 { model_plane[i] } else { s + mix * (model_plane[i] - s) };
+                    *o = if mix >= 1.0 {
+                        model_plane[i]
+                    } else {
+                        s + mix * (model_plane[i] - s)
+                    };
                 }
             }
             None => {
@@ -70,13 +81,21 @@ mod tests {
 
     fn rgba(w: usize, h: usize, f: impl Fn(usize, usize) -> f32) -> Planar {
         let n = w * h;
-        Planar { channels: 4, width: w, height: h, data: (0..4 * n).map(|i| f(i / n, i % n)).collect() }
+        Planar {
+            channels: 4,
+            width: w,
+            height: h,
+            data: (0..4 * n).map(|i| f(i / n, i % n)).collect(),
+        }
     }
 
     #[test]
     fn input_channel_selection() {
         let src = rgba(2, 1, |c, i| (c * 10 + i) as f32);
-        assert_eq!(model_input(&src, 3).unwrap().data, vec![0.0, 1.0, 10.0, 11.0, 20.0, 21.0]);
+        assert_eq!(
+            model_input(&src, 3).unwrap().data,
+            vec![0.0, 1.0, 10.0, 11.0, 20.0, 21.0]
+        );
         assert_eq!(model_input(&src, 4).unwrap().data.len(), 8);
         let luma = model_input(&src, 1).unwrap();
         assert!((luma.data[0] - (0.7152 * 10.0 + 0.0722 * 20.0)).abs() < 1e-5);
@@ -86,7 +105,12 @@ mod tests {
     #[test]
     fn rgb_output_keeps_source_alpha_and_mixes() {
         let src = rgba(1, 1, |c, _| if c == 3 { 0.5 } else { 0.0 });
-        let model = Planar { channels: 3, width: 1, height: 1, data: vec![1.0, 1.0, 1.0] };
+        let model = Planar {
+            channels: 3,
+            width: 1,
+            height: 1,
+            data: vec![1.0, 1.0, 1.0],
+        };
         let out = compose_output(&model, &src, 1, 0.25).unwrap();
         assert_eq!(out.data, vec![0.25, 0.25, 0.25, 0.5]);
     }
@@ -95,7 +119,12 @@ mod tests {
     fn upscaled_output_samples_source_nearest() {
         // 2x1 source, alpha 0.1 and 0.9; x2 grey model output 4x2.
         let src = rgba(2, 1, |c, i| if c == 3 { [0.1, 0.9][i] } else { 0.0 });
-        let model = Planar { channels: 1, width: 4, height: 2, data: vec![0.5; 8] };
+        let model = Planar {
+            channels: 1,
+            width: 4,
+            height: 2,
+            data: vec![0.5; 8],
+        };
         let out = compose_output(&model, &src, 2, 1.0).unwrap();
         assert_eq!(out.plane(0), &[0.5; 8]);
         assert_eq!(out.plane(3), &[0.1, 0.1, 0.9, 0.9, 0.1, 0.1, 0.9, 0.9]);

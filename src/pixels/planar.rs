@@ -11,7 +11,12 @@ pub struct Planar {
 
 impl Planar {
     pub fn zeros(channels: usize, width: usize, height: usize) -> Self {
-        Planar { channels, width, height, data: vec![0.0; channels * width * height] }
+        Planar {
+            channels,
+            width,
+            height,
+            data: vec![0.0; channels * width * height],
+        }
     }
 
     pub fn plane_len(&self) -> usize {

@@ -19,7 +19,9 @@ pub fn read_rgba<'a, E>(
     let mut out = Planar::zeros(4, width, height);
     let n = out.plane_len();
     let comps = components.count();
-    let Some(inside) = region.intersect(&bounds) else { return Ok(out) };
+    let Some(inside) = region.intersect(&bounds) else {
+        return Ok(out);
+    };
     let x_skip = usize::try_from(i64::from(inside.x1) - i64::from(bounds.x1)).unwrap_or(0);
     let dst_x = usize::try_from(i64::from(inside.x1) - i64::from(region.x1)).unwrap_or(0);
     for y in inside.y1..inside.y2 {
@@ -28,10 +30,42 @@ pub fn read_rgba<'a, E>(
         let base = top_row * width + dst_x;
         let pixels = inside.width();
         match row(y)? {
-            PixelRow::Byte(r) => spread(&mut out.data, n, base, &r[x_skip * comps..], pixels, components, sample::from_u8),
-            PixelRow::Short(r) => spread(&mut out.data, n, base, &r[x_skip * comps..], pixels, components, sample::from_u16),
-            PixelRow::Half(r) => spread(&mut out.data, n, base, &r[x_skip * comps..], pixels, components, sample::from_f16),
-            PixelRow::Float(r) => spread(&mut out.data, n, base, &r[x_skip * comps..], pixels, components, |v| v),
+            PixelRow::Byte(r) => spread(
+                &mut out.data,
+                n,
+                base,
+                &r[x_skip * comps..],
+                pixels,
+                components,
+                sample::from_u8,
+            ),
+            PixelRow::Short(r) => spread(
+                &mut out.data,
+                n,
+                base,
+                &r[x_skip * comps..],
+                pixels,
+                components,
+                sample::from_u16,
+            ),
+            PixelRow::Half(r) => spread(
+                &mut out.data,
+                n,
+                base,
+                &r[x_skip * comps..],
+                pixels,
+                components,
+                sample::from_f16,
+            ),
+            PixelRow::Float(r) => spread(
+                &mut out.data,
+                n,
+                base,
+                &r[x_skip * comps..],
+                pixels,
+                components,
+                |v| v,
+            ),
         }
     }
     Ok(out)
@@ -52,17 +86,27 @@ fn spread<T: Copy>(
     let (g_plane, b_plane) = gb.split_at_mut(plane_len);
     let a_plane = &mut rest[..plane_len];
     let range = base..base + pixels;
-    let (r_out, g_out, b_out, a_out) =
-        (&mut r_plane[range.clone()], &mut g_plane[range.clone()], &mut b_plane[range.clone()], &mut a_plane[range]);
+    let (r_out, g_out, b_out, a_out) = (
+        &mut r_plane[range.clone()],
+        &mut g_plane[range.clone()],
+        &mut b_plane[range.clone()],
+        &mut a_plane[range],
+    );
     match components {
         Components::Rgba => {
             for (i, px) in src.chunks_exact(4).take(pixels).enumerate() {
-                (r_out[i], g_out[i], b_out[i], a_out[i]) = (convert(px[0]), convert(px[1]), convert(px[2]), convert(px[3]));
+                (r_out[i], g_out[i], b_out[i], a_out[i]) = (
+                    convert(px[0]),
+                    convert(px[1]),
+                    convert(px[2]),
+                    convert(px[3]),
+                );
             }
         }
         Components::Rgb => {
             for (i, px) in src.chunks_exact(3).take(pixels).enumerate() {
-                (r_out[i], g_out[i], b_out[i], a_out[i]) = (convert(px[0]), convert(px[1]), convert(px[2]), 1.0);
+                (r_out[i], g_out[i], b_out[i], a_out[i]) =
+                    (convert(px[0]), convert(px[1]), convert(px[2]), 1.0);
             }
         }
         Components::Alpha => {
@@ -80,8 +124,9 @@ mod tests {
     #[test]
     fn reads_rows_top_first_and_pads_outside_bounds() {
         // A 2x2 RGBA byte image with bounds (0,0)-(2,2); row y holds pixels valued 10*y + x.
-        let rows: Vec<Vec<u8>> =
-            (0..2).map(|y| (0..2).flat_map(|x| [10 * y + x, 0, 0, 255]).collect()).collect();
+        let rows: Vec<Vec<u8>> = (0..2)
+            .map(|y| (0..2).flat_map(|x| [10 * y + x, 0, 0, 255]).collect())
+            .collect();
         let region = RectI::new(0, 0, 3, 2); // one column beyond the bounds
         let planar = read_rgba(region, RectI::new(0, 0, 2, 2), Components::Rgba, |y| {
             Ok::<_, ()>(PixelRow::Byte(&rows[usize::try_from(y).unwrap()]))
@@ -97,9 +142,13 @@ mod tests {
     #[test]
     fn rgb_gets_opaque_alpha() {
         let row = [0.5f32, 0.25, 1.0];
-        let planar =
-            read_rgba(RectI::new(0, 0, 1, 1), RectI::new(0, 0, 1, 1), Components::Rgb, |_| Ok::<_, ()>(PixelRow::Float(&row)))
-                .unwrap();
+        let planar = read_rgba(
+            RectI::new(0, 0, 1, 1),
+            RectI::new(0, 0, 1, 1),
+            Components::Rgb,
+            |_| Ok::<_, ()>(PixelRow::Float(&row)),
+        )
+        .unwrap();
         assert_eq!(planar.data, vec![0.5, 0.25, 1.0, 1.0]);
     }
 }

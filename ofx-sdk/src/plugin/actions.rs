@@ -33,36 +33,68 @@ impl Action {
         (Action::Load, ofx_str!(kOfxActionLoad)),
         (Action::Unload, ofx_str!(kOfxActionUnload)),
         (Action::Describe, ofx_str!(kOfxActionDescribe)),
-        (Action::DescribeInContext, ofx_str!(kOfxImageEffectActionDescribeInContext)),
+        (
+            Action::DescribeInContext,
+            ofx_str!(kOfxImageEffectActionDescribeInContext),
+        ),
         (Action::CreateInstance, ofx_str!(kOfxActionCreateInstance)),
         (Action::DestroyInstance, ofx_str!(kOfxActionDestroyInstance)),
         (Action::Render, ofx_str!(kOfxImageEffectActionRender)),
-        (Action::BeginSequenceRender, ofx_str!(kOfxImageEffectActionBeginSequenceRender)),
-        (Action::EndSequenceRender, ofx_str!(kOfxImageEffectActionEndSequenceRender)),
-        (Action::GetRegionOfDefinition, ofx_str!(kOfxImageEffectActionGetRegionOfDefinition)),
-        (Action::GetRegionsOfInterest, ofx_str!(kOfxImageEffectActionGetRegionsOfInterest)),
-        (Action::GetClipPreferences, ofx_str!(kOfxImageEffectActionGetClipPreferences)),
-        (Action::IsIdentity, ofx_str!(kOfxImageEffectActionIsIdentity)),
+        (
+            Action::BeginSequenceRender,
+            ofx_str!(kOfxImageEffectActionBeginSequenceRender),
+        ),
+        (
+            Action::EndSequenceRender,
+            ofx_str!(kOfxImageEffectActionEndSequenceRender),
+        ),
+        (
+            Action::GetRegionOfDefinition,
+            ofx_str!(kOfxImageEffectActionGetRegionOfDefinition),
+        ),
+        (
+            Action::GetRegionsOfInterest,
+            ofx_str!(kOfxImageEffectActionGetRegionsOfInterest),
+        ),
+        (
+            Action::GetClipPreferences,
+            ofx_str!(kOfxImageEffectActionGetClipPreferences),
+        ),
+        (
+            Action::IsIdentity,
+            ofx_str!(kOfxImageEffectActionIsIdentity),
+        ),
         (Action::InstanceChanged, ofx_str!(kOfxActionInstanceChanged)),
         (Action::PurgeCaches, ofx_str!(kOfxActionPurgeCaches)),
     ];
 
     pub fn from_cstr(name: &CStr) -> Option<Action> {
-        Self::NAMES.iter().find(|(_, n)| *n == name).map(|(a, _)| *a)
+        Self::NAMES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(a, _)| *a)
     }
 
     pub fn name(self) -> &'static str {
-        Self::NAMES.iter().find(|(a, _)| *a == self).and_then(|(_, n)| n.to_str().ok()).unwrap_or("?")
+        Self::NAMES
+            .iter()
+            .find(|(a, _)| *a == self)
+            .and_then(|(_, n)| n.to_str().ok())
+            .unwrap_or("?")
     }
 
     /// Actions on an instance (as opposed to the plugin or a descriptor).
     pub fn is_instance_action(self) -> bool {
-        !matches!(self, Action::Load | Action::Unload | Action::Describe | Action::DescribeInContext)
+        !matches!(
+            self,
+            Action::Load | Action::Unload | Action::Describe | Action::DescribeInContext
+        )
     }
 }
 
 fn render_scale(args: &PropertySet<'_>) -> (f64, f64) {
-    args.get_doubles::<2>(ofx_str!(kOfxImageEffectPropRenderScale)).map_or((1.0, 1.0), |[x, y]| (x, y))
+    args.get_doubles::<2>(ofx_str!(kOfxImageEffectPropRenderScale))
+        .map_or((1.0, 1.0), |[x, y]| (x, y))
 }
 
 fn field(args: &PropertySet<'_>) -> Field {
@@ -114,8 +146,12 @@ pub struct BeginSequenceRenderArgs {
 impl BeginSequenceRenderArgs {
     pub(crate) fn read(args: &PropertySet<'_>) -> Self {
         BeginSequenceRenderArgs {
-            frame_range: args.get_doubles::<2>(ofx_str!(kOfxImageEffectPropFrameRange)).map_or((0.0, 0.0), |[a, b]| (a, b)),
-            frame_step: args.get_double(ofx_str!(kOfxImageEffectPropFrameStep), 0).unwrap_or(1.0),
+            frame_range: args
+                .get_doubles::<2>(ofx_str!(kOfxImageEffectPropFrameRange))
+                .map_or((0.0, 0.0), |[a, b]| (a, b)),
+            frame_step: args
+                .get_double(ofx_str!(kOfxImageEffectPropFrameStep), 0)
+                .unwrap_or(1.0),
             render_scale: render_scale(args),
             interactive: flag(args, ofx_str!(kOfxPropIsInteractive)),
             sequential: flag(args, ofx_str!(kOfxImageEffectPropSequentialRenderStatus)),
@@ -132,7 +168,10 @@ pub struct RegionOfDefinitionArgs {
 
 impl RegionOfDefinitionArgs {
     pub(crate) fn read(args: &PropertySet<'_>) -> Result<Self> {
-        Ok(RegionOfDefinitionArgs { time: args.get_double(ofx_str!(kOfxPropTime), 0)?, render_scale: render_scale(args) })
+        Ok(RegionOfDefinitionArgs {
+            time: args.get_double(ofx_str!(kOfxPropTime), 0)?,
+            render_scale: render_scale(args),
+        })
     }
 }
 

@@ -4,8 +4,8 @@
 use std::ffi::{CStr, c_void};
 
 use super::actions::{
-    BeginSequenceRenderArgs, ClipPreferences, Identity, InstanceChangedArgs, IsIdentityArgs, RegionOfDefinitionArgs,
-    RegionsOfInterest, RegionsOfInterestArgs, RenderArgs,
+    BeginSequenceRenderArgs, ClipPreferences, Identity, InstanceChangedArgs, IsIdentityArgs,
+    RegionOfDefinitionArgs, RegionsOfInterest, RegionsOfInterestArgs, RenderArgs,
 };
 use crate::error::{ActionError, Error, Result};
 use crate::ofx_str;
@@ -38,7 +38,10 @@ pub trait Effect: Sized + Send + Sync + 'static {
     fn describe(desc: &EffectDescriptor<'_>) -> Result<(), Self::Error>;
 
     /// `kOfxImageEffectActionDescribeInContext`: clips and parameters for `context`.
-    fn describe_in_context(desc: &EffectDescriptor<'_>, context: Context) -> Result<(), Self::Error>;
+    fn describe_in_context(
+        desc: &EffectDescriptor<'_>,
+        context: Context,
+    ) -> Result<(), Self::Error>;
 
     /// `kOfxActionCreateInstance`. Clip components and depths are not known yet on every host; read them
     /// at render time.
@@ -67,17 +70,29 @@ pub trait Effect: Sized + Send + Sync + 'static {
     }
 
     /// `kOfxImageEffectActionIsIdentity`; `Some` names the clip the output would equal.
-    fn is_identity(&self, _instance: &EffectInstance<'_>, _args: &IsIdentityArgs) -> Result<Option<Identity>, Self::Error> {
+    fn is_identity(
+        &self,
+        _instance: &EffectInstance<'_>,
+        _args: &IsIdentityArgs,
+    ) -> Result<Option<Identity>, Self::Error> {
         Ok(None)
     }
 
     /// `kOfxImageEffectActionGetClipPreferences`; leave `prefs` empty for the host's default.
-    fn clip_preferences(&self, _instance: &EffectInstance<'_>, _prefs: &mut ClipPreferences) -> Result<(), Self::Error> {
+    fn clip_preferences(
+        &self,
+        _instance: &EffectInstance<'_>,
+        _prefs: &mut ClipPreferences,
+    ) -> Result<(), Self::Error> {
         Ok(())
     }
 
     /// `kOfxActionInstanceChanged` (never sent by some hosts: do not depend on it).
-    fn instance_changed(&self, _instance: &EffectInstance<'_>, _args: &InstanceChangedArgs) -> Result<(), Self::Error> {
+    fn instance_changed(
+        &self,
+        _instance: &EffectInstance<'_>,
+        _args: &InstanceChangedArgs,
+    ) -> Result<(), Self::Error> {
         Ok(())
     }
 
@@ -89,7 +104,11 @@ pub trait Effect: Sized + Send + Sync + 'static {
         Ok(())
     }
 
-    fn end_sequence_render(&self, _instance: &EffectInstance<'_>, _args: &BeginSequenceRenderArgs) -> Result<(), Self::Error> {
+    fn end_sequence_render(
+        &self,
+        _instance: &EffectInstance<'_>,
+        _args: &BeginSequenceRenderArgs,
+    ) -> Result<(), Self::Error> {
         Ok(())
     }
 
@@ -116,7 +135,10 @@ pub struct EffectDescriptor<'a> {
 
 impl<'a> EffectDescriptor<'a> {
     pub(crate) fn new(effect: ImageEffect<'a>) -> Result<Self> {
-        Ok(EffectDescriptor { props: effect.properties()?, effect })
+        Ok(EffectDescriptor {
+            props: effect.properties()?,
+            effect,
+        })
     }
 
     pub fn properties(&self) -> PropertySet<'a> {
@@ -126,57 +148,89 @@ impl<'a> EffectDescriptor<'a> {
     /// Sets the label, short label and long label.
     pub fn set_labels(&self, label: &str, short: &str, long: &str) -> Result<()> {
         self.props.set_string(ofx_str!(kOfxPropLabel), 0, label)?;
-        self.props.set_string(ofx_str!(kOfxPropShortLabel), 0, short)?;
+        self.props
+            .set_string(ofx_str!(kOfxPropShortLabel), 0, short)?;
         self.props.set_string(ofx_str!(kOfxPropLongLabel), 0, long)
     }
 
     /// The menu the host lists the effect under.
     pub fn set_grouping(&self, grouping: &str) -> Result<()> {
-        self.props.set_string(ofx_str!(kOfxImageEffectPluginPropGrouping), 0, grouping)
+        self.props
+            .set_string(ofx_str!(kOfxImageEffectPluginPropGrouping), 0, grouping)
     }
 
     pub fn set_plugin_description(&self, text: &str) -> Result<()> {
-        self.props.set_string(ofx_str!(kOfxPropPluginDescription), 0, text)
+        self.props
+            .set_string(ofx_str!(kOfxPropPluginDescription), 0, text)
     }
 
     pub fn set_supported_contexts(&self, contexts: &[Context]) -> Result<()> {
         let names: Vec<&CStr> = contexts.iter().map(|c| c.as_cstr()).collect();
-        self.props.set_cstrs(ofx_str!(kOfxImageEffectPropSupportedContexts), &names)
+        self.props
+            .set_cstrs(ofx_str!(kOfxImageEffectPropSupportedContexts), &names)
     }
 
     pub fn set_supported_pixel_depths(&self, depths: &[PixelDepth]) -> Result<()> {
         let names: Vec<&CStr> = depths.iter().map(|d| d.as_cstr()).collect();
-        self.props.set_cstrs(ofx_str!(kOfxImageEffectPropSupportedPixelDepths), &names)
+        self.props
+            .set_cstrs(ofx_str!(kOfxImageEffectPropSupportedPixelDepths), &names)
     }
 
     pub fn set_render_thread_safety(&self, safety: RenderThreadSafety) -> Result<()> {
-        self.props.set_cstr(ofx_str!(kOfxImageEffectPluginRenderThreadSafety), 0, safety.as_cstr())
+        self.props.set_cstr(
+            ofx_str!(kOfxImageEffectPluginRenderThreadSafety),
+            0,
+            safety.as_cstr(),
+        )
     }
 
     /// Whether the host should split frames across its own threads (we thread inside the render).
     pub fn set_host_frame_threading(&self, enabled: bool) -> Result<()> {
-        self.props.set_int(ofx_str!(kOfxImageEffectPluginPropHostFrameThreading), 0, i32::from(enabled))
+        self.props.set_int(
+            ofx_str!(kOfxImageEffectPluginPropHostFrameThreading),
+            0,
+            i32::from(enabled),
+        )
     }
 
     pub fn set_supports_tiles(&self, enabled: bool) -> Result<()> {
-        self.props.set_int(ofx_str!(kOfxImageEffectPropSupportsTiles), 0, i32::from(enabled))
+        self.props.set_int(
+            ofx_str!(kOfxImageEffectPropSupportsTiles),
+            0,
+            i32::from(enabled),
+        )
     }
 
     pub fn set_supports_multi_resolution(&self, enabled: bool) -> Result<()> {
-        self.props.set_int(ofx_str!(kOfxImageEffectPropSupportsMultiResolution), 0, i32::from(enabled))
+        self.props.set_int(
+            ofx_str!(kOfxImageEffectPropSupportsMultiResolution),
+            0,
+            i32::from(enabled),
+        )
     }
 
     pub fn set_temporal_clip_access(&self, enabled: bool) -> Result<()> {
-        self.props.set_int(ofx_str!(kOfxImageEffectPropTemporalClipAccess), 0, i32::from(enabled))
+        self.props.set_int(
+            ofx_str!(kOfxImageEffectPropTemporalClipAccess),
+            0,
+            i32::from(enabled),
+        )
     }
 
     pub fn set_supports_multiple_clip_depths(&self, enabled: bool) -> Result<()> {
-        self.props.set_int(ofx_str!(kOfxImageEffectPropSupportsMultipleClipDepths), 0, i32::from(enabled))
+        self.props.set_int(
+            ofx_str!(kOfxImageEffectPropSupportsMultipleClipDepths),
+            0,
+            i32::from(enabled),
+        )
     }
 
     /// The bundle path the host found the plugin at (`kOfxPluginPropFilePath`), when the host sets it.
     pub fn plugin_file_path(&self) -> Option<String> {
-        self.props.get_string(ofx_str!(kOfxPluginPropFilePath), 0).ok().filter(|p| !p.is_empty())
+        self.props
+            .get_string(ofx_str!(kOfxPluginPropFilePath), 0)
+            .ok()
+            .filter(|p| !p.is_empty())
     }
 
     /// Declares a clip (describe in context).
@@ -184,8 +238,16 @@ impl<'a> EffectDescriptor<'a> {
         let props = self.effect.define_clip(def.name)?;
         let names: Vec<&CStr> = def.components.iter().map(|c| c.as_cstr()).collect();
         props.set_cstrs(ofx_str!(kOfxImageEffectPropSupportedComponents), &names)?;
-        props.set_int(ofx_str!(kOfxImageClipPropOptional), 0, i32::from(def.optional))?;
-        props.set_int(ofx_str!(kOfxImageEffectPropSupportsTiles), 0, i32::from(def.supports_tiles))?;
+        props.set_int(
+            ofx_str!(kOfxImageClipPropOptional),
+            0,
+            i32::from(def.optional),
+        )?;
+        props.set_int(
+            ofx_str!(kOfxImageEffectPropSupportsTiles),
+            0,
+            i32::from(def.supports_tiles),
+        )?;
         Ok(props)
     }
 
@@ -203,7 +265,10 @@ pub struct EffectInstance<'a> {
 
 impl<'a> EffectInstance<'a> {
     pub(crate) fn new(effect: ImageEffect<'a>) -> Result<Self> {
-        Ok(EffectInstance { props: effect.properties()?, effect })
+        Ok(EffectInstance {
+            props: effect.properties()?,
+            effect,
+        })
     }
 
     pub fn properties(&self) -> PropertySet<'a> {
@@ -212,8 +277,11 @@ impl<'a> EffectInstance<'a> {
 
     /// The context the instance was created in.
     pub fn context(&self) -> Result<Context> {
-        let name = self.props.get_cstring(ofx_str!(kOfxImageEffectPropContext), 0)?;
-        Context::from_cstr(&name).ok_or_else(|| Error::InvalidValue(format!("unknown context {name:?}")))
+        let name = self
+            .props
+            .get_cstring(ofx_str!(kOfxImageEffectPropContext), 0)?;
+        Context::from_cstr(&name)
+            .ok_or_else(|| Error::InvalidValue(format!("unknown context {name:?}")))
     }
 
     pub fn clip(&self, name: &CStr) -> Result<Clip<'a>> {
@@ -230,12 +298,16 @@ impl<'a> EffectInstance<'a> {
 
     /// Posts a one-off message (a dialog or console line, depending on the host).
     pub fn message(&self, level: MessageLevel, text: &str) -> bool {
-        self.effect.suites().post_message(self.handle(), level, text)
+        self.effect
+            .suites()
+            .post_message(self.handle(), level, text)
     }
 
     /// Shows a message on the node until it is cleared.
     pub fn set_persistent_message(&self, level: MessageLevel, text: &str) -> bool {
-        self.effect.suites().set_persistent_message(self.handle(), level, text)
+        self.effect
+            .suites()
+            .set_persistent_message(self.handle(), level, text)
     }
 
     pub fn clear_persistent_message(&self) {
@@ -258,6 +330,7 @@ impl<'a> EffectInstance<'a> {
     }
 
     pub(crate) fn set_instance_data(&self, data: *mut c_void) -> Result<()> {
-        self.props.set_pointer(ofx_str!(kOfxPropInstanceData), 0, data)
+        self.props
+            .set_pointer(ofx_str!(kOfxPropInstanceData), 0, data)
     }
 }

@@ -6,8 +6,9 @@ use std::ffi::{CStr, c_char, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use super::actions::{
-    Action, BeginSequenceRenderArgs, ClipPreferences, InstanceChangedArgs, IsIdentityArgs, RegionOfDefinitionArgs,
-    RegionsOfInterest, RegionsOfInterestArgs, RenderArgs, per_clip_property,
+    Action, BeginSequenceRenderArgs, ClipPreferences, InstanceChangedArgs, IsIdentityArgs,
+    RegionOfDefinitionArgs, RegionsOfInterest, RegionsOfInterestArgs, RenderArgs,
+    per_clip_property,
 };
 use super::effect::{Effect, EffectDescriptor, EffectInstance};
 use super::host;
@@ -30,7 +31,10 @@ struct Failure {
 
 impl<T: ActionError> From<T> for Failure {
     fn from(e: T) -> Self {
-        Failure { status: e.status(), message: e.user_message() }
+        Failure {
+            status: e.status(),
+            message: e.user_message(),
+        }
     }
 }
 
@@ -58,7 +62,9 @@ pub unsafe extern "C" fn main_entry<E: Effect>(
     };
     let handle = handle.cast_mut().cast::<sys::OfxImageEffectStruct>();
     let _span = tracing::debug_span!("ofx", plugin = ?E::ID, action = action.name()).entered();
-    let result = catch_unwind(AssertUnwindSafe(|| dispatch::<E>(action, handle, in_args, out_args)));
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        dispatch::<E>(action, handle, in_args, out_args)
+    }));
     let status = match result {
         Ok(Ok(status)) => status,
         Ok(Err(failure)) => {
@@ -69,12 +75,20 @@ pub unsafe extern "C" fn main_entry<E: Effect>(
         Err(panic) => {
             let what = panic_text(panic.as_ref());
             tracing::error!("panic in {}: {what}", action.name());
-            report::<E>(action, handle, &format!("internal error in {}: {what}", action.name()));
+            report::<E>(
+                action,
+                handle,
+                &format!("internal error in {}: {what}", action.name()),
+            );
             Status::FAILED
         }
     };
     // Load and Describe must answer exactly OK: some hosts (MLT) drop a plugin answering ReplyDefault.
-    if matches!(action, Action::Load | Action::Describe | Action::DescribeInContext) && !status.is_error() {
+    if matches!(
+        action,
+        Action::Load | Action::Describe | Action::DescribeInContext
+    ) && !status.is_error()
+    {
         return Status::OK.raw();
     }
     status.raw()
@@ -92,18 +106,28 @@ fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
 /// its own barrier: reporting must not unwind either.
 fn report<E: Effect>(action: Action, handle: sys::OfxImageEffectHandle, message: &str) {
     let _ = catch_unwind(AssertUnwindSafe(|| {
-        let Some(loaded) = host::current() else { return };
-        let Some(effect) = ImageEffect::new(handle, &loaded.suites) else { return };
+        let Some(loaded) = host::current() else {
+            return;
+        };
+        let Some(effect) = ImageEffect::new(handle, &loaded.suites) else {
+            return;
+        };
         if !action.is_instance_action() {
             return;
         }
-        let Ok(instance) = EffectInstance::new(effect) else { return };
+        let Ok(instance) = EffectInstance::new(effect) else {
+            return;
+        };
         instance.set_persistent_message(MessageLevel::Error, message);
         let _ = instance::with::<E, _>(&instance, |data| data.mark_persistent_message(true));
     }));
 }
 
-fn props<'a>(handle: sys::OfxPropertySetHandle, suites: &'a Suites, what: &'static str) -> Result<PropertySet<'a>, Error> {
+fn props<'a>(
+    handle: sys::OfxPropertySetHandle,
+    suites: &'a Suites,
+    what: &'static str,
+) -> Result<PropertySet<'a>, Error> {
     PropertySet::new(handle, suites.property).ok_or(Error::NullHandle(what))
 }
 
@@ -136,19 +160,25 @@ fn dispatch<E: Effect>(
         Action::DescribeInContext => {
             let args = props(in_args, suites, "describe-in-context arguments")?;
             let name = args.get_cstring(ofx_str!(kOfxImageEffectPropContext), 0)?;
-            let context =
-                Context::from_cstr(&name).ok_or_else(|| Error::InvalidValue(format!("unknown context {name:?}")))?;
+            let context = Context::from_cstr(&name)
+                .ok_or_else(|| Error::InvalidValue(format!("unknown context {name:?}")))?;
             E::describe_in_context(&EffectDescriptor::new(effect)?, context)?;
             Ok(Status::OK)
         }
         Action::CreateInstance => {
             let instance = EffectInstance::new(effect)?;
-            let created = E::create_instance(&instance).map_err(|e| Failure::from(e));
-            let failure = created.as_ref().err().map(|f| Failure { status: f.status, message: f.message.clone() });
-            instance::install(&instance, InstanceData::new(created.map_err(|f| (f.status, f.message))))?;
-            match failure {
-                Some(f) => Err(f),
-                None => Ok(Status::OK),
+            // A failed creation is remembered, so later actions on the instance can say why.
+            match E::create_instance(&instance) {
+                Ok(created) => {
+                    instance::install(&instance, InstanceData::new(Ok(created)))?;
+                    Ok(Status::OK)
+                }
+                Err(e) => {
+                    let failure = Failure::from(e);
+                    let remembered = (failure.status, failure.message.clone());
+                    instance::install::<E>(&instance, InstanceData::new(Err(remembered)))?;
+                    Err(failure)
+                }
             }
         }
         Action::DestroyInstance => {
@@ -173,7 +203,10 @@ fn instance_action<E: Effect>(
         let effect = match &data.effect {
             Ok(effect) => effect,
             Err((status, message)) => {
-                return Err(Failure { status: *status, message: format!("the instance could not be created: {message}") });
+                return Err(Failure {
+                    status: *status,
+                    message: format!("the instance could not be created: {message}"),
+                });
             }
         };
         let status = run_action(action, effect, &instance, suites, in_args, out_args)?;
@@ -214,7 +247,8 @@ fn run_action<E: Effect>(
             let args = RegionOfDefinitionArgs::read(&in_props()?)?;
             match effect.region_of_definition(instance, &args)? {
                 Some(rod) => {
-                    out_props()?.set_rect_d(ofx_str!(kOfxImageEffectPropRegionOfDefinition), rod)?;
+                    out_props()?
+                        .set_rect_d(ofx_str!(kOfxImageEffectPropRegionOfDefinition), rod)?;
                     Ok(Status::OK)
                 }
                 None => Ok(Status::REPLY_DEFAULT),
@@ -253,7 +287,11 @@ fn run_action<E: Effect>(
                 }
             }
             if let Some(premult) = prefs.output_premultiplication {
-                out.set_cstr(ofx_str!(kOfxImageEffectPropPreMultiplication), 0, premult.as_cstr())?;
+                out.set_cstr(
+                    ofx_str!(kOfxImageEffectPropPreMultiplication),
+                    0,
+                    premult.as_cstr(),
+                )?;
             }
             Ok(Status::OK)
         }

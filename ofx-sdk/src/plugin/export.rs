@@ -46,7 +46,9 @@ pub fn plugin_at(plugins: &'static [PluginEntry], nth: c_int) -> *mut sys::OfxPl
     usize::try_from(nth)
         .ok()
         .and_then(|i| plugins.get(i))
-        .map_or(std::ptr::null_mut(), |p| std::ptr::from_ref(&p.0).cast_mut())
+        .map_or(std::ptr::null_mut(), |p| {
+            std::ptr::from_ref(&p.0).cast_mut()
+        })
 }
 
 /// Compile-time check that no two exported effects share an identifier.
@@ -55,7 +57,10 @@ pub const fn assert_unique_ids(ids: &[&CStr]) {
     while i < ids.len() {
         let mut j = i + 1;
         while j < ids.len() {
-            assert!(!bytes_equal(ids[i].to_bytes(), ids[j].to_bytes()), "two exported effects share an identifier");
+            assert!(
+                !bytes_equal(ids[i].to_bytes(), ids[j].to_bytes()),
+                "two exported effects share an identifier"
+            );
             j += 1;
         }
         i += 1;

@@ -48,7 +48,8 @@ pub(crate) fn load() -> Result<()> {
             .and_then(|p| p.get_string(ofx_str!(kOfxPropName), 0).ok())
             .unwrap_or_else(|| "unknown host".to_owned());
         tracing::debug!(host = %host_name, "loaded");
-        *LOADED.write().unwrap_or_else(PoisonError::into_inner) = Some(Loaded { suites, host_name });
+        *LOADED.write().unwrap_or_else(PoisonError::into_inner) =
+            Some(Loaded { suites, host_name });
     }
     *count += 1;
     Ok(())
@@ -65,7 +66,10 @@ pub(crate) fn unload() {
 
 /// The suites for an action; an error when the host calls an action before Load.
 pub(crate) fn current() -> Option<Loaded> {
-    LOADED.read().unwrap_or_else(PoisonError::into_inner).clone()
+    LOADED
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone()
 }
 
 /// The name the host gives itself (`kOfxPropName`), once loaded: for logs and host-specific advice.
@@ -74,5 +78,7 @@ pub fn host_name() -> Option<String> {
 }
 
 pub(crate) fn require() -> Result<Loaded> {
-    current().ok_or(Error::MissingHostFeature("a Load action before this action (no suites were fetched)".into()))
+    current().ok_or(Error::MissingHostFeature(
+        "a Load action before this action (no suites were fetched)".into(),
+    ))
 }

@@ -19,7 +19,10 @@ pub(crate) struct InstanceData<E> {
 
 impl<E> InstanceData<E> {
     pub(crate) fn new(effect: std::result::Result<E, (Status, String)>) -> Self {
-        InstanceData { effect, has_persistent_message: AtomicBool::new(false) }
+        InstanceData {
+            effect,
+            has_persistent_message: AtomicBool::new(false),
+        }
     }
 
     pub(crate) fn mark_persistent_message(&self, set: bool) -> bool {
@@ -39,10 +42,15 @@ pub(crate) fn install<E>(instance: &EffectInstance<'_>, data: InstanceData<E>) -
 }
 
 /// Lends the instance's data to `f`.
-pub(crate) fn with<E, R>(instance: &EffectInstance<'_>, f: impl FnOnce(&InstanceData<E>) -> R) -> Result<R> {
+pub(crate) fn with<E, R>(
+    instance: &EffectInstance<'_>,
+    f: impl FnOnce(&InstanceData<E>) -> R,
+) -> Result<R> {
     let ptr = instance.instance_data()?.cast::<InstanceData<E>>();
     if ptr.is_null() {
-        return Err(Error::NullHandle("instance data (CreateInstance was not called or did not finish)"));
+        return Err(Error::NullHandle(
+            "instance data (CreateInstance was not called or did not finish)",
+        ));
     }
     // SAFETY: a non-null `kOfxPropInstanceData` on an instance of this plugin was set by `install::<E>`
     // (only `main_entry::<E>` receives this plugin's handles) and is freed only by `take` at

@@ -11,8 +11,8 @@ pub mod instance;
 pub mod location;
 
 pub use actions::{
-    BeginSequenceRenderArgs, ChangeReason, ClipPreferences, Identity, InstanceChangedArgs, IsIdentityArgs,
-    RegionOfDefinitionArgs, RegionsOfInterest, RegionsOfInterestArgs, RenderArgs,
+    BeginSequenceRenderArgs, ChangeReason, ClipPreferences, Identity, InstanceChangedArgs,
+    IsIdentityArgs, RegionOfDefinitionArgs, RegionsOfInterest, RegionsOfInterestArgs, RenderArgs,
 };
 pub use effect::{ClipDef, Effect, EffectDescriptor, EffectInstance};
 pub use export::PluginEntry;

@@ -5,9 +5,9 @@ use std::ptr;
 
 use half::f16;
 
+use super::Suites;
 use super::property::PropertySet;
 use super::suite_call;
-use super::Suites;
 use crate::error::{Error, Result};
 use crate::ofx_str;
 use crate::raw::sys;
@@ -38,25 +38,41 @@ impl<'a> ImageEffect<'a> {
     pub fn properties(&self) -> Result<PropertySet<'a>> {
         let mut props = ptr::null_mut();
         // SAFETY: live effect handle from the current action; `props` is a valid out pointer.
-        let status = unsafe { suite_call!(self.suites.image_effect, getPropertySet(self.handle, &mut props)) };
+        let status = unsafe {
+            suite_call!(
+                self.suites.image_effect,
+                getPropertySet(self.handle, &mut props)
+            )
+        };
         check("getPropertySet", status)?;
-        PropertySet::new(props, self.suites.property).ok_or(Error::NullHandle("effect property set"))
+        PropertySet::new(props, self.suites.property)
+            .ok_or(Error::NullHandle("effect property set"))
     }
 
     /// The effect's parameter set handle.
     pub(crate) fn param_set(&self) -> Result<sys::OfxParamSetHandle> {
         let mut set = ptr::null_mut();
         // SAFETY: live effect handle; `set` is a valid out pointer.
-        let status = unsafe { suite_call!(self.suites.image_effect, getParamSet(self.handle, &mut set)) };
+        let status =
+            unsafe { suite_call!(self.suites.image_effect, getParamSet(self.handle, &mut set)) };
         check("getParamSet", status)?;
-        if set.is_null() { Err(Error::NullHandle("parameter set")) } else { Ok(set) }
+        if set.is_null() {
+            Err(Error::NullHandle("parameter set"))
+        } else {
+            Ok(set)
+        }
     }
 
     /// Defines a clip on a descriptor (describe in context) and returns its property set.
     pub fn define_clip(&self, name: &CStr) -> Result<PropertySet<'a>> {
         let mut props = ptr::null_mut();
         // SAFETY: live descriptor handle, NUL-terminated name, valid out pointer.
-        let status = unsafe { suite_call!(self.suites.image_effect, clipDefine(self.handle, name.as_ptr(), &mut props)) };
+        let status = unsafe {
+            suite_call!(
+                self.suites.image_effect,
+                clipDefine(self.handle, name.as_ptr(), &mut props)
+            )
+        };
         check("clipDefine", status)?;
         PropertySet::new(props, self.suites.property).ok_or(Error::NullHandle("clip descriptor"))
     }
@@ -67,28 +83,46 @@ impl<'a> ImageEffect<'a> {
         let mut props = ptr::null_mut();
         // SAFETY: live instance handle, NUL-terminated name, valid out pointers.
         let status = unsafe {
-            suite_call!(self.suites.image_effect, clipGetHandle(self.handle, name.as_ptr(), &mut clip, &mut props))
+            suite_call!(
+                self.suites.image_effect,
+                clipGetHandle(self.handle, name.as_ptr(), &mut clip, &mut props)
+            )
         };
         if status.is_error() {
-            return Err(Error::Suite { call: "clipGetHandle", status });
+            return Err(Error::Suite {
+                call: "clipGetHandle",
+                status,
+            });
         }
-        let props = PropertySet::new(props, self.suites.property).ok_or(Error::NullHandle("clip property set"))?;
+        let props = PropertySet::new(props, self.suites.property)
+            .ok_or(Error::NullHandle("clip property set"))?;
         if clip.is_null() {
             return Err(Error::NullHandle("clip"));
         }
-        Ok(Clip { handle: clip, props, suites: self.suites, name: name.to_owned() })
+        Ok(Clip {
+            handle: clip,
+            props,
+            suites: self.suites,
+            name: name.to_owned(),
+        })
     }
 
     /// Whether the host asks the current render to stop (an artist cancelled it).
     pub fn abort_requested(&self) -> bool {
-        let Some(abort) = self.suites.image_effect.abort else { return false };
+        let Some(abort) = self.suites.image_effect.abort else {
+            return false;
+        };
         // SAFETY: live instance handle; the host's abort takes only the handle.
         unsafe { abort(self.handle) != 0 }
     }
 }
 
 fn check(call: &'static str, status: Status) -> Result<()> {
-    if status.is_error() { Err(Error::Suite { call, status }) } else { Ok(()) }
+    if status.is_error() {
+        Err(Error::Suite { call, status })
+    } else {
+        Ok(())
+    }
 }
 
 /// A clip of an effect instance.
@@ -110,15 +144,27 @@ impl<'a> Clip<'a> {
 
     /// Whether something is connected to this clip (hosts may report optional clips disconnected).
     pub fn is_connected(&self) -> bool {
-        self.props.get_int(ofx_str!(kOfxImageClipPropConnected), 0).map(|v| v != 0).unwrap_or(true)
+        self.props
+            .get_int(ofx_str!(kOfxImageClipPropConnected), 0)
+            .map(|v| v != 0)
+            .unwrap_or(true)
     }
 
     /// The clip's region of definition at `time`, in canonical coordinates.
     pub fn region_of_definition(&self, time: f64) -> Result<RectD> {
-        let mut rect = sys::OfxRectD { x1: 0.0, y1: 0.0, x2: 0.0, y2: 0.0 };
+        let mut rect = sys::OfxRectD {
+            x1: 0.0,
+            y1: 0.0,
+            x2: 0.0,
+            y2: 0.0,
+        };
         // SAFETY: live clip handle, valid out pointer.
-        let status =
-            unsafe { suite_call!(self.suites.image_effect, clipGetRegionOfDefinition(self.handle, time, &mut rect)) };
+        let status = unsafe {
+            suite_call!(
+                self.suites.image_effect,
+                clipGetRegionOfDefinition(self.handle, time, &mut rect)
+            )
+        };
         check("clipGetRegionOfDefinition", status)?;
         Ok(RectD::new(rect.x1, rect.y1, rect.x2, rect.y2))
     }
@@ -127,22 +173,39 @@ impl<'a> Clip<'a> {
     /// host has no image there (`kOfxStatFailed`: the spec says to treat it as black and transparent).
     /// The image is released when the returned value is dropped.
     pub fn image(&self, time: f64, region: Option<RectD>) -> Result<Option<Image<'a>>> {
-        let region = region.map(|r| sys::OfxRectD { x1: r.x1, y1: r.y1, x2: r.x2, y2: r.y2 });
+        let region = region.map(|r| sys::OfxRectD {
+            x1: r.x1,
+            y1: r.y1,
+            x2: r.x2,
+            y2: r.y2,
+        });
         let region_ptr = region.as_ref().map_or(ptr::null(), ptr::from_ref);
         let mut handle = ptr::null_mut();
         // SAFETY: live clip handle; `region_ptr` is null or points to a rect on this stack frame; valid out
         // pointer.
-        let status =
-            unsafe { suite_call!(self.suites.image_effect, clipGetImage(self.handle, time, region_ptr, &mut handle)) };
+        let status = unsafe {
+            suite_call!(
+                self.suites.image_effect,
+                clipGetImage(self.handle, time, region_ptr, &mut handle)
+            )
+        };
         if status == Status::FAILED {
             return Ok(None);
         }
         check("clipGetImage", status)?;
-        let props = PropertySet::new(handle, self.suites.property).ok_or(Error::NullHandle("image"))?;
+        let props =
+            PropertySet::new(handle, self.suites.property).ok_or(Error::NullHandle("image"))?;
         // From here on the guard owns the handle and releases it even when reading the layout fails.
-        let release = ReleaseOnDrop { props, suite: self.suites.image_effect };
+        let release = ReleaseOnDrop {
+            props,
+            suite: self.suites.image_effect,
+        };
         let (layout, data) = ImageLayout::read(&props)?;
-        Ok(Some(Image { release, layout, data }))
+        Ok(Some(Image {
+            release,
+            layout,
+            data,
+        }))
     }
 }
 
@@ -170,19 +233,27 @@ impl ImageLayout {
         let bounds = props.get_rect_i(ofx_str!(kOfxImagePropBounds))?;
         let row_bytes = props.get_int(ofx_str!(kOfxImagePropRowBytes), 0)?;
         let depth_name = props.get_cstring(ofx_str!(kOfxImageEffectPropPixelDepth), 0)?;
-        let depth = PixelDepth::from_cstr(&depth_name)
-            .ok_or_else(|| Error::UnsupportedImage(format!("unknown pixel depth {depth_name:?}")))?;
+        let depth = PixelDepth::from_cstr(&depth_name).ok_or_else(|| {
+            Error::UnsupportedImage(format!("unknown pixel depth {depth_name:?}"))
+        })?;
         let comps_name = props.get_cstring(ofx_str!(kOfxImageEffectPropComponents), 0)?;
-        let components = Components::from_cstr(&comps_name)
-            .ok_or_else(|| Error::UnsupportedImage(format!("unsupported components {comps_name:?}")))?;
+        let components = Components::from_cstr(&comps_name).ok_or_else(|| {
+            Error::UnsupportedImage(format!("unsupported components {comps_name:?}"))
+        })?;
         // Optional on some hosts: absent values take the spec's defaults.
         let premultiplication = props
             .get_cstring(ofx_str!(kOfxImageEffectPropPreMultiplication), 0)
             .ok()
             .and_then(|s| Premultiplication::from_cstr(&s));
-        let render_scale = props.get_doubles::<2>(ofx_str!(kOfxImageEffectPropRenderScale)).map_or((1.0, 1.0), |s| (s[0], s[1]));
-        let pixel_aspect_ratio = props.get_double(ofx_str!(kOfxImagePropPixelAspectRatio), 0).unwrap_or(1.0);
-        let data = props.get_pointer(ofx_str!(kOfxImagePropData), 0)?.cast::<u8>();
+        let render_scale = props
+            .get_doubles::<2>(ofx_str!(kOfxImageEffectPropRenderScale))
+            .map_or((1.0, 1.0), |s| (s[0], s[1]));
+        let pixel_aspect_ratio = props
+            .get_double(ofx_str!(kOfxImagePropPixelAspectRatio), 0)
+            .unwrap_or(1.0);
+        let data = props
+            .get_pointer(ofx_str!(kOfxImagePropData), 0)?
+            .cast::<u8>();
         let layout = ImageLayout {
             bounds,
             row_bytes: isize::try_from(row_bytes).unwrap_or(0),
@@ -194,7 +265,9 @@ impl ImageLayout {
         };
         if !layout.bounds.is_empty() {
             if data.is_null() {
-                return Err(Error::UnsupportedImage("the host gave an image with no pixel data".into()));
+                return Err(Error::UnsupportedImage(
+                    "the host gave an image with no pixel data".into(),
+                ));
             }
             if layout.row_bytes.unsigned_abs() < layout.row_len_bytes() {
                 return Err(Error::UnsupportedImage(format!(
@@ -255,7 +328,10 @@ impl Image<'_> {
     fn row_ptr(&self, y: i32) -> Result<(*mut u8, ImageLayout)> {
         let layout = self.layout();
         if y < layout.bounds.y1 || y >= layout.bounds.y2 {
-            return Err(Error::InvalidValue(format!("row {y} is outside the image bounds {:?}", layout.bounds)));
+            return Err(Error::InvalidValue(format!(
+                "row {y} is outside the image bounds {:?}",
+                layout.bounds
+            )));
         }
         let offset = isize::try_from(i64::from(y) - i64::from(layout.bounds.y1))
             .ok()
@@ -333,7 +409,10 @@ fn check_aligned<T>(ptr: *mut u8) -> Result<()> {
     if ptr.align_offset(align_of::<T>()) == 0 {
         Ok(())
     } else {
-        Err(Error::UnsupportedImage(format!("pixel rows are not aligned to {} bytes", align_of::<T>())))
+        Err(Error::UnsupportedImage(format!(
+            "pixel rows are not aligned to {} bytes",
+            align_of::<T>()
+        )))
     }
 }
 
@@ -348,4 +427,3 @@ impl Drop for ReleaseOnDrop<'_> {
         }
     }
 }
-

@@ -40,7 +40,12 @@ const FORMAT: &CStr = c"%s";
 impl Suites {
     /// Posts a message about `handle` (an instance, or null for the plugin). Returns whether the host took
     /// it; a host without the suite gets a log line instead.
-    pub(crate) fn post_message(&self, handle: *mut c_void, level: MessageLevel, text: &str) -> bool {
+    pub(crate) fn post_message(
+        &self,
+        handle: *mut c_void,
+        level: MessageLevel,
+        text: &str,
+    ) -> bool {
         let text = to_c_text(text);
         let kind = level.as_cstr().as_ptr();
         // The text goes through "%s" so that a '%' in a path is never read as a format directive.
@@ -52,7 +57,10 @@ impl Suites {
             // SAFETY: as above, through the V1 suite.
             Status(unsafe { message(handle, kind, ptr::null(), FORMAT.as_ptr(), text.as_ptr()) })
         } else {
-            tracing::warn!("host has no message suite; message was: {}", text.to_string_lossy());
+            tracing::warn!(
+                "host has no message suite; message was: {}",
+                text.to_string_lossy()
+            );
             return false;
         };
         !status.is_error()
@@ -60,14 +68,27 @@ impl Suites {
 
     /// Sets the instance's persistent message (shown on the node until cleared), falling back to a plain
     /// message on hosts without the V2 suite.
-    pub(crate) fn set_persistent_message(&self, handle: *mut c_void, level: MessageLevel, text: &str) -> bool {
+    pub(crate) fn set_persistent_message(
+        &self,
+        handle: *mut c_void,
+        level: MessageLevel,
+        text: &str,
+    ) -> bool {
         let Some(set) = self.message_v2.and_then(|s| s.setPersistentMessage) else {
             return self.post_message(handle, level, text);
         };
         let text = to_c_text(text);
         // SAFETY: host function with a live instance handle, NUL-terminated type, null id, "%s" format and
         // one `char*` argument.
-        let status = Status(unsafe { set(handle, level.as_cstr().as_ptr(), ptr::null(), FORMAT.as_ptr(), text.as_ptr()) });
+        let status = Status(unsafe {
+            set(
+                handle,
+                level.as_cstr().as_ptr(),
+                ptr::null(),
+                FORMAT.as_ptr(),
+                text.as_ptr(),
+            )
+        });
         !status.is_error()
     }
 

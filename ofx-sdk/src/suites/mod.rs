@@ -58,7 +58,9 @@ impl Suites {
         }
         // SAFETY: the caller guarantees `host` is the live host struct.
         let host = unsafe { &*host };
-        let fetch_suite = host.fetchSuite.ok_or(Error::MissingFunction("fetchSuite"))?;
+        let fetch_suite = host
+            .fetchSuite
+            .ok_or(Error::MissingFunction("fetchSuite"))?;
         let fetch = |name: &'static CStr, version: i32| -> *const c_void {
             // SAFETY: `fetchSuite` is the host's function, called with its own property set handle and a
             // NUL-terminated suite name, as the API prescribes.
@@ -66,12 +68,23 @@ impl Suites {
         };
         // SAFETY: a non-null pointer returned by fetchSuite for (name, version) points to that suite's
         // struct, which the host keeps alive until the plugin is unloaded.
-        let property = unsafe { required::<sys::OfxPropertySuiteV1>(fetch(ofx_str!(kOfxPropertySuite), 1), "property")? };
+        let property = unsafe {
+            required::<sys::OfxPropertySuiteV1>(fetch(ofx_str!(kOfxPropertySuite), 1), "property")?
+        };
         // SAFETY: as above.
-        let image_effect =
-            unsafe { required::<sys::OfxImageEffectSuiteV1>(fetch(ofx_str!(kOfxImageEffectSuite), 1), "image effect")? };
+        let image_effect = unsafe {
+            required::<sys::OfxImageEffectSuiteV1>(
+                fetch(ofx_str!(kOfxImageEffectSuite), 1),
+                "image effect",
+            )?
+        };
         // SAFETY: as above.
-        let param = unsafe { required::<sys::OfxParameterSuiteV1>(fetch(ofx_str!(kOfxParameterSuite), 1), "parameter")? };
+        let param = unsafe {
+            required::<sys::OfxParameterSuiteV1>(
+                fetch(ofx_str!(kOfxParameterSuite), 1),
+                "parameter",
+            )?
+        };
         // SAFETY: as above, for each optional suite.
         let (message_v1, message_v2, progress_v1, progress_v2) = unsafe {
             (
@@ -81,7 +94,15 @@ impl Suites {
                 optional::<sys::OfxProgressSuiteV2>(fetch(ofx_str!(kOfxProgressSuite), 2)),
             )
         };
-        Ok(Suites { property, image_effect, param, message_v1, message_v2, progress_v1, progress_v2 })
+        Ok(Suites {
+            property,
+            image_effect,
+            param,
+            message_v1,
+            message_v2,
+            progress_v1,
+            progress_v2,
+        })
     }
 }
 

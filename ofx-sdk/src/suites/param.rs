@@ -5,9 +5,9 @@
 use std::ffi::{CStr, CString, c_char};
 use std::ptr;
 
+use super::Suites;
 use super::property::PropertySet;
 use super::suite_call;
-use super::Suites;
 use crate::error::{Error, Result};
 use crate::ofx_str;
 use crate::raw::sys;
@@ -19,7 +19,9 @@ pub enum StringMode {
     SingleLine,
     MultiLine,
     /// A file path; `must_exist` asks the host's browser for an existing file (`kOfxParamPropStringFilePathExists`).
-    FilePath { must_exist: bool },
+    FilePath {
+        must_exist: bool,
+    },
     DirectoryPath,
     /// Read-only text the plugin writes (an info field).
     Label,
@@ -40,11 +42,31 @@ impl StringMode {
 /// What kind of parameter, with its type-specific description.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ParamKind {
-    Double { default: f64, min: f64, max: f64, display_min: f64, display_max: f64 },
-    Integer { default: i32, min: i32, max: i32, display_min: i32, display_max: i32 },
-    Boolean { default: bool },
-    Choice { options: Vec<String>, default: usize },
-    String { default: String, mode: StringMode },
+    Double {
+        default: f64,
+        min: f64,
+        max: f64,
+        display_min: f64,
+        display_max: f64,
+    },
+    Integer {
+        default: i32,
+        min: i32,
+        max: i32,
+        display_min: i32,
+        display_max: i32,
+    },
+    Boolean {
+        default: bool,
+    },
+    Choice {
+        options: Vec<String>,
+        default: usize,
+    },
+    String {
+        default: String,
+        mode: StringMode,
+    },
     PushButton,
 }
 
@@ -77,7 +99,14 @@ pub struct ParamDef {
 impl ParamDef {
     fn new(name: &str, label: &str, kind: ParamKind) -> Self {
         let animates = matches!(kind, ParamKind::Double { .. } | ParamKind::Integer { .. });
-        let persistent = !matches!(kind, ParamKind::PushButton | ParamKind::String { mode: StringMode::Label, .. });
+        let persistent = !matches!(
+            kind,
+            ParamKind::PushButton
+                | ParamKind::String {
+                    mode: StringMode::Label,
+                    ..
+                }
+        );
         ParamDef {
             name: name.into(),
             label: label.into(),
@@ -91,12 +120,32 @@ impl ParamDef {
 
     pub fn double(name: &str, label: &str, default: f64) -> Self {
         let (min, max) = (-f64::MAX, f64::MAX);
-        Self::new(name, label, ParamKind::Double { default, min, max, display_min: min, display_max: max })
+        Self::new(
+            name,
+            label,
+            ParamKind::Double {
+                default,
+                min,
+                max,
+                display_min: min,
+                display_max: max,
+            },
+        )
     }
 
     pub fn integer(name: &str, label: &str, default: i32) -> Self {
         let (min, max) = (i32::MIN, i32::MAX);
-        Self::new(name, label, ParamKind::Integer { default, min, max, display_min: min, display_max: max })
+        Self::new(
+            name,
+            label,
+            ParamKind::Integer {
+                default,
+                min,
+                max,
+                display_min: min,
+                display_max: max,
+            },
+        )
     }
 
     pub fn boolean(name: &str, label: &str, default: bool) -> Self {
@@ -109,7 +158,14 @@ impl ParamDef {
     }
 
     pub fn string(name: &str, label: &str, default: &str, mode: StringMode) -> Self {
-        Self::new(name, label, ParamKind::String { default: default.into(), mode })
+        Self::new(
+            name,
+            label,
+            ParamKind::String {
+                default: default.into(),
+                mode,
+            },
+        )
     }
 
     pub fn push_button(name: &str, label: &str) -> Self {
@@ -124,10 +180,22 @@ impl ParamDef {
     /// Hard limits and the slider's range, the same; Resolve wants explicit ranges.
     pub fn range(mut self, lo: f64, hi: f64) -> Self {
         match &mut self.kind {
-            ParamKind::Double { min, max, display_min, display_max, .. } => {
+            ParamKind::Double {
+                min,
+                max,
+                display_min,
+                display_max,
+                ..
+            } => {
                 (*min, *max, *display_min, *display_max) = (lo, hi, lo, hi);
             }
-            ParamKind::Integer { min, max, display_min, display_max, .. } => {
+            ParamKind::Integer {
+                min,
+                max,
+                display_min,
+                display_max,
+                ..
+            } => {
                 let (lo, hi) = (saturate_i32(lo), saturate_i32(hi));
                 (*min, *max, *display_min, *display_max) = (lo, hi, lo, hi);
             }
@@ -139,8 +207,16 @@ impl ParamDef {
     /// The slider's range only, inside wider hard limits.
     pub fn display_range(mut self, lo: f64, hi: f64) -> Self {
         match &mut self.kind {
-            ParamKind::Double { display_min, display_max, .. } => (*display_min, *display_max) = (lo, hi),
-            ParamKind::Integer { display_min, display_max, .. } => {
+            ParamKind::Double {
+                display_min,
+                display_max,
+                ..
+            } => (*display_min, *display_max) = (lo, hi),
+            ParamKind::Integer {
+                display_min,
+                display_max,
+                ..
+            } => {
                 (*display_min, *display_max) = (saturate_i32(lo), saturate_i32(hi));
             }
             _ => {}
@@ -171,7 +247,10 @@ fn saturate_i32(v: f64) -> i32 {
 }
 
 fn c_string(what: &str, value: &str) -> Result<CString> {
-    CString::new(value).map_err(|e| Error::InvalidString { what: what.into(), detail: e.to_string() })
+    CString::new(value).map_err(|e| Error::InvalidString {
+        what: what.into(),
+        detail: e.to_string(),
+    })
 }
 
 /// An effect's parameter set: define parameters (descriptor) or fetch them (instance).
@@ -192,12 +271,25 @@ impl<'a> ParamSet<'a> {
         let mut props = ptr::null_mut();
         // SAFETY: live parameter set of a descriptor, NUL-terminated type and name, valid out pointer.
         let status = unsafe {
-            suite_call!(self.suites.param, paramDefine(self.handle, def.kind.type_name().as_ptr(), name.as_ptr(), &mut props))
+            suite_call!(
+                self.suites.param,
+                paramDefine(
+                    self.handle,
+                    def.kind.type_name().as_ptr(),
+                    name.as_ptr(),
+                    &mut props
+                )
+            )
         };
         if status.is_error() {
-            return Err(Error::Property { call: "paramDefine", name: def.name.clone(), status });
+            return Err(Error::Property {
+                call: "paramDefine",
+                name: def.name.clone(),
+                status,
+            });
         }
-        let props = PropertySet::new(props, self.suites.property).ok_or(Error::NullHandle("parameter descriptor"))?;
+        let props = PropertySet::new(props, self.suites.property)
+            .ok_or(Error::NullHandle("parameter descriptor"))?;
         props.set_string(ofx_str!(kOfxPropLabel), 0, &def.label)?;
         props.set_string(ofx_str!(kOfxParamPropScriptName), 0, &def.name)?;
         if !def.hint.is_empty() {
@@ -205,14 +297,26 @@ impl<'a> ParamSet<'a> {
         }
         let default = ofx_str!(kOfxParamPropDefault);
         match &def.kind {
-            ParamKind::Double { default: d, min, max, display_min, display_max } => {
+            ParamKind::Double {
+                default: d,
+                min,
+                max,
+                display_min,
+                display_max,
+            } => {
                 props.set_double(default, 0, *d)?;
                 props.set_double(ofx_str!(kOfxParamPropMin), 0, *min)?;
                 props.set_double(ofx_str!(kOfxParamPropMax), 0, *max)?;
                 props.set_double(ofx_str!(kOfxParamPropDisplayMin), 0, *display_min)?;
                 props.set_double(ofx_str!(kOfxParamPropDisplayMax), 0, *display_max)?;
             }
-            ParamKind::Integer { default: d, min, max, display_min, display_max } => {
+            ParamKind::Integer {
+                default: d,
+                min,
+                max,
+                display_min,
+                display_max,
+            } => {
                 props.set_int(default, 0, *d)?;
                 props.set_int(ofx_str!(kOfxParamPropMin), 0, *min)?;
                 props.set_int(ofx_str!(kOfxParamPropMax), 0, *max)?;
@@ -220,7 +324,10 @@ impl<'a> ParamSet<'a> {
                 props.set_int(ofx_str!(kOfxParamPropDisplayMax), 0, *display_max)?;
             }
             ParamKind::Boolean { default: d } => props.set_int(default, 0, i32::from(*d))?,
-            ParamKind::Choice { options, default: d } => {
+            ParamKind::Choice {
+                options,
+                default: d,
+            } => {
                 for (i, option) in options.iter().enumerate() {
                     props.set_string(ofx_str!(kOfxParamPropChoiceOption), i, option)?;
                 }
@@ -230,16 +337,28 @@ impl<'a> ParamSet<'a> {
                 props.set_string(default, 0, d)?;
                 props.set_cstr(ofx_str!(kOfxParamPropStringMode), 0, mode.as_cstr())?;
                 if let StringMode::FilePath { must_exist } = mode {
-                    props.set_int(ofx_str!(kOfxParamPropStringFilePathExists), 0, i32::from(*must_exist))?;
+                    props.set_int(
+                        ofx_str!(kOfxParamPropStringFilePathExists),
+                        0,
+                        i32::from(*must_exist),
+                    )?;
                 }
             }
             ParamKind::PushButton => {}
         }
         if !matches!(def.kind, ParamKind::PushButton) {
             props.set_int(ofx_str!(kOfxParamPropAnimates), 0, i32::from(def.animates))?;
-            props.set_int(ofx_str!(kOfxParamPropPersistant), 0, i32::from(def.persistent))?;
+            props.set_int(
+                ofx_str!(kOfxParamPropPersistant),
+                0,
+                i32::from(def.persistent),
+            )?;
         }
-        props.set_int(ofx_str!(kOfxParamPropEvaluateOnChange), 0, i32::from(def.evaluate_on_change))?;
+        props.set_int(
+            ofx_str!(kOfxParamPropEvaluateOnChange),
+            0,
+            i32::from(def.evaluate_on_change),
+        )?;
         Ok(())
     }
 
@@ -248,18 +367,33 @@ impl<'a> ParamSet<'a> {
         let mut handle = ptr::null_mut();
         let mut props = ptr::null_mut();
         // SAFETY: live parameter set of an instance, NUL-terminated name, valid out pointers.
-        let status =
-            unsafe { suite_call!(self.suites.param, paramGetHandle(self.handle, name.as_ptr(), &mut handle, &mut props)) };
+        let status = unsafe {
+            suite_call!(
+                self.suites.param,
+                paramGetHandle(self.handle, name.as_ptr(), &mut handle, &mut props)
+            )
+        };
         let name_str = name.to_string_lossy().into_owned();
         if status.is_error() {
-            return Err(Error::Property { call: "paramGetHandle", name: name_str, status });
+            return Err(Error::Property {
+                call: "paramGetHandle",
+                name: name_str,
+                status,
+            });
         }
         if handle.is_null() {
             return Err(Error::NullHandle("parameter"));
         }
-        let props = PropertySet::new(props, self.suites.property).ok_or(Error::NullHandle("parameter property set"))?;
+        let props = PropertySet::new(props, self.suites.property)
+            .ok_or(Error::NullHandle("parameter property set"))?;
         let type_name = props.get_cstring(ofx_str!(kOfxParamPropType), 0)?;
-        Ok(Param { handle, props, suite: self.suites.param, type_name, name: name_str })
+        Ok(Param {
+            handle,
+            props,
+            suite: self.suites.param,
+            type_name,
+            name: name_str,
+        })
     }
 }
 
@@ -289,13 +423,25 @@ impl<'a> Param<'a> {
                 "parameter '{}' is of type {}, not {}",
                 self.name,
                 self.type_name.to_string_lossy(),
-                allowed.iter().map(|t| t.to_string_lossy()).collect::<Vec<_>>().join(" or ")
+                allowed
+                    .iter()
+                    .map(|t| t.to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             )))
         }
     }
 
     fn check(&self, call: &'static str, status: Status) -> Result<()> {
-        if status.is_error() { Err(Error::Property { call, name: self.name.clone(), status }) } else { Ok(()) }
+        if status.is_error() {
+            Err(Error::Property {
+                call,
+                name: self.name.clone(),
+                status,
+            })
+        } else {
+            Ok(())
+        }
     }
 
     /// A double parameter's value at `time`.
@@ -303,16 +449,30 @@ impl<'a> Param<'a> {
         self.expect_type(&[ofx_str!(kOfxParamTypeDouble)])?;
         let mut value = 0.0f64;
         // SAFETY: the type check above guarantees the host writes exactly one double through the pointer.
-        let status = unsafe { suite_call!(self.suite, paramGetValueAtTime(self.handle, time, &mut value as *mut f64)) };
+        let status = unsafe {
+            suite_call!(
+                self.suite,
+                paramGetValueAtTime(self.handle, time, &mut value as *mut f64)
+            )
+        };
         self.check("paramGetValueAtTime", status).map(|()| value)
     }
 
     /// An integer, boolean or choice parameter's value at `time` (booleans are 0/1, choices the index).
     pub fn int_at(&self, time: f64) -> Result<i32> {
-        self.expect_type(&[ofx_str!(kOfxParamTypeInteger), ofx_str!(kOfxParamTypeBoolean), ofx_str!(kOfxParamTypeChoice)])?;
+        self.expect_type(&[
+            ofx_str!(kOfxParamTypeInteger),
+            ofx_str!(kOfxParamTypeBoolean),
+            ofx_str!(kOfxParamTypeChoice),
+        ])?;
         let mut value: i32 = 0;
         // SAFETY: the type check guarantees the host writes exactly one int through the pointer.
-        let status = unsafe { suite_call!(self.suite, paramGetValueAtTime(self.handle, time, &mut value as *mut i32)) };
+        let status = unsafe {
+            suite_call!(
+                self.suite,
+                paramGetValueAtTime(self.handle, time, &mut value as *mut i32)
+            )
+        };
         self.check("paramGetValueAtTime", status).map(|()| value)
     }
 
@@ -326,15 +486,25 @@ impl<'a> Param<'a> {
         self.expect_type(&[ofx_str!(kOfxParamTypeString)])?;
         let mut value: *const c_char = ptr::null();
         // SAFETY: the type check guarantees the host writes one `char*` through the pointer.
-        let status =
-            unsafe { suite_call!(self.suite, paramGetValueAtTime(self.handle, time, &mut value as *mut *const c_char)) };
+        let status = unsafe {
+            suite_call!(
+                self.suite,
+                paramGetValueAtTime(self.handle, time, &mut value as *mut *const c_char)
+            )
+        };
         self.check("paramGetValueAtTime", status)?;
         if value.is_null() {
             return Ok(String::new());
         }
         // SAFETY: the host returned a NUL-terminated string it owns; it is copied at once.
         let value = unsafe { CStr::from_ptr(value) };
-        value.to_str().map(str::to_owned).map_err(|e| Error::InvalidString { what: self.name.clone(), detail: e.to_string() })
+        value
+            .to_str()
+            .map(str::to_owned)
+            .map_err(|e| Error::InvalidString {
+                what: self.name.clone(),
+                detail: e.to_string(),
+            })
     }
 
     /// Sets a string parameter (an info field the plugin fills in).

@@ -2,7 +2,6 @@
 
 use std::ffi::{CStr, CString, c_void};
 
-
 use super::Suites;
 use crate::status::Status;
 
@@ -19,14 +18,23 @@ impl<'a> Progress<'a> {
         let id: &CStr = c"";
         let status = if let Some(start) = suites.progress_v2.and_then(|s| s.progressStart) {
             // SAFETY: host function with a live instance handle and NUL-terminated label and id.
-            Some(Status(unsafe { start(handle, label.as_ptr(), id.as_ptr()) }))
-        } else if let Some(start) = suites.progress_v1.and_then(|s| s.progressStart) {
-            // SAFETY: as above, V1 signature.
-            Some(Status(unsafe { start(handle, label.as_ptr()) }))
+            Some(Status(unsafe {
+                start(handle, label.as_ptr(), id.as_ptr())
+            }))
         } else {
-            None
+            suites
+                .progress_v1
+                .and_then(|s| s.progressStart)
+                .map(|start| {
+                    // SAFETY: as above, V1 signature.
+                    Status(unsafe { start(handle, label.as_ptr()) })
+                })
         };
-        Progress { suites, handle, started: status.is_some_and(|s| !s.is_error()) }
+        Progress {
+            suites,
+            handle,
+            started: status.is_some_and(|s| !s.is_error()),
+        }
     }
 
     /// Reports `fraction` (0..1) done. Returns `false` when the host asks to stop.
@@ -62,4 +70,3 @@ impl Drop for Progress<'_> {
         }
     }
 }
-

@@ -18,12 +18,19 @@ pub struct PropertySet<'a> {
 }
 
 fn property_error(call: &'static str, name: &CStr, status: Status) -> Error {
-    Error::Property { call, name: name.to_string_lossy().into_owned(), status }
+    Error::Property {
+        call,
+        name: name.to_string_lossy().into_owned(),
+        status,
+    }
 }
 
 impl<'a> PropertySet<'a> {
     /// Wraps a handle from the host; `None` when it is null.
-    pub(crate) fn new(handle: sys::OfxPropertySetHandle, suite: &'a sys::OfxPropertySuiteV1) -> Option<Self> {
+    pub(crate) fn new(
+        handle: sys::OfxPropertySetHandle,
+        suite: &'a sys::OfxPropertySuiteV1,
+    ) -> Option<Self> {
         (!handle.is_null()).then_some(PropertySet { handle, suite })
     }
 
@@ -32,23 +39,38 @@ impl<'a> PropertySet<'a> {
     }
 
     fn check(call: &'static str, name: &CStr, status: Status) -> Result<()> {
-        if status.is_error() { Err(property_error(call, name, status)) } else { Ok(()) }
+        if status.is_error() {
+            Err(property_error(call, name, status))
+        } else {
+            Ok(())
+        }
     }
 
     /// Number of values the property holds.
     pub fn dimension(&self, name: &CStr) -> Result<usize> {
         let mut count = 0;
         // SAFETY: live handle (type invariant), NUL-terminated name, `count` is a valid out pointer.
-        let status = unsafe { suite_call!(self.suite, propGetDimension(self.handle, name.as_ptr(), &mut count)) };
+        let status = unsafe {
+            suite_call!(
+                self.suite,
+                propGetDimension(self.handle, name.as_ptr(), &mut count)
+            )
+        };
         Self::check("propGetDimension", name, status)?;
-        usize::try_from(count).map_err(|_| Error::InvalidValue(format!("negative dimension for {name:?}")))
+        usize::try_from(count)
+            .map_err(|_| Error::InvalidValue(format!("negative dimension for {name:?}")))
     }
 
     pub fn get_int(&self, name: &CStr, index: usize) -> Result<i32> {
         let mut value = 0;
         let index = to_c_index(index);
         // SAFETY: live handle, NUL-terminated name, valid out pointer.
-        let status = unsafe { suite_call!(self.suite, propGetInt(self.handle, name.as_ptr(), index, &mut value)) };
+        let status = unsafe {
+            suite_call!(
+                self.suite,
+                propGetInt(self.handle, name.as_ptr(), index, &mut value)
+            )
+        };
         Self::check("propGetInt", name, status).map(|()| value)
     }
 
@@ -56,7 +78,12 @@ impl<'a> PropertySet<'a> {
         let mut value = 0.0;
         let index = to_c_index(index);
         // SAFETY: live handle, NUL-terminated name, valid out pointer.
-        let status = unsafe { suite_call!(self.suite, propGetDouble(self.handle, name.as_ptr(), index, &mut value)) };
+        let status = unsafe {
+            suite_call!(
+                self.suite,
+                propGetDouble(self.handle, name.as_ptr(), index, &mut value)
+            )
+        };
         Self::check("propGetDouble", name, status).map(|()| value)
     }
 
@@ -64,7 +91,12 @@ impl<'a> PropertySet<'a> {
         let mut value = ptr::null_mut();
         let index = to_c_index(index);
         // SAFETY: live handle, NUL-terminated name, valid out pointer.
-        let status = unsafe { suite_call!(self.suite, propGetPointer(self.handle, name.as_ptr(), index, &mut value)) };
+        let status = unsafe {
+            suite_call!(
+                self.suite,
+                propGetPointer(self.handle, name.as_ptr(), index, &mut value)
+            )
+        };
         Self::check("propGetPointer", name, status).map(|()| value)
     }
 
@@ -73,7 +105,12 @@ impl<'a> PropertySet<'a> {
         let mut value: *mut c_char = ptr::null_mut();
         let index = to_c_index(index);
         // SAFETY: live handle, NUL-terminated name, valid out pointer.
-        let status = unsafe { suite_call!(self.suite, propGetString(self.handle, name.as_ptr(), index, &mut value)) };
+        let status = unsafe {
+            suite_call!(
+                self.suite,
+                propGetString(self.handle, name.as_ptr(), index, &mut value)
+            )
+        };
         Self::check("propGetString", name, status)?;
         if value.is_null() {
             return Ok(CString::default());
@@ -85,10 +122,12 @@ impl<'a> PropertySet<'a> {
 
     /// A string value as UTF-8 (the API's encoding); an error names the property otherwise.
     pub fn get_string(&self, name: &CStr, index: usize) -> Result<String> {
-        self.get_cstring(name, index)?.into_string().map_err(|e| Error::InvalidString {
-            what: name.to_string_lossy().into_owned(),
-            detail: e.utf8_error().to_string(),
-        })
+        self.get_cstring(name, index)?
+            .into_string()
+            .map_err(|e| Error::InvalidString {
+                what: name.to_string_lossy().into_owned(),
+                detail: e.utf8_error().to_string(),
+            })
     }
 
     /// All values of a multi-dimensional int property (bounds, render windows ...).
@@ -96,8 +135,12 @@ impl<'a> PropertySet<'a> {
         let mut values = [0; N];
         let count = to_c_index(N);
         // SAFETY: live handle, NUL-terminated name, `values` has room for `count` ints.
-        let status =
-            unsafe { suite_call!(self.suite, propGetIntN(self.handle, name.as_ptr(), count, values.as_mut_ptr())) };
+        let status = unsafe {
+            suite_call!(
+                self.suite,
+                propGetIntN(self.handle, name.as_ptr(), count, values.as_mut_ptr())
+            )
+        };
         Self::check("propGetIntN", name, status).map(|()| values)
     }
 
@@ -106,8 +149,12 @@ impl<'a> PropertySet<'a> {
         let mut values = [0.0; N];
         let count = to_c_index(N);
         // SAFETY: live handle, NUL-terminated name, `values` has room for `count` doubles.
-        let status =
-            unsafe { suite_call!(self.suite, propGetDoubleN(self.handle, name.as_ptr(), count, values.as_mut_ptr())) };
+        let status = unsafe {
+            suite_call!(
+                self.suite,
+                propGetDoubleN(self.handle, name.as_ptr(), count, values.as_mut_ptr())
+            )
+        };
         Self::check("propGetDoubleN", name, status).map(|()| values)
     }
 
@@ -123,27 +170,45 @@ impl<'a> PropertySet<'a> {
 
     /// Every string of a multi-dimensional string property (supported depths, components ...).
     pub fn get_strings(&self, name: &CStr) -> Result<Vec<String>> {
-        (0..self.dimension(name)?).map(|i| self.get_string(name, i)).collect()
+        (0..self.dimension(name)?)
+            .map(|i| self.get_string(name, i))
+            .collect()
     }
 
     pub fn set_int(&self, name: &CStr, index: usize, value: i32) -> Result<()> {
         let index = to_c_index(index);
         // SAFETY: live handle, NUL-terminated name; the value is passed by copy.
-        let status = unsafe { suite_call!(self.suite, propSetInt(self.handle, name.as_ptr(), index, value)) };
+        let status = unsafe {
+            suite_call!(
+                self.suite,
+                propSetInt(self.handle, name.as_ptr(), index, value)
+            )
+        };
         Self::check("propSetInt", name, status)
     }
 
     pub fn set_double(&self, name: &CStr, index: usize, value: f64) -> Result<()> {
         let index = to_c_index(index);
         // SAFETY: live handle, NUL-terminated name; the value is passed by copy.
-        let status = unsafe { suite_call!(self.suite, propSetDouble(self.handle, name.as_ptr(), index, value)) };
+        let status = unsafe {
+            suite_call!(
+                self.suite,
+                propSetDouble(self.handle, name.as_ptr(), index, value)
+            )
+        };
         Self::check("propSetDouble", name, status)
     }
 
-    pub fn set_pointer(&self, name: &CStr, index: usize, value: *mut c_void) -> Result<()> {
+    /// Pointers are only ever our own instance data; the host stores the value without reading it.
+    pub(crate) fn set_pointer(&self, name: &CStr, index: usize, value: *mut c_void) -> Result<()> {
         let index = to_c_index(index);
         // SAFETY: live handle, NUL-terminated name; the host stores the pointer value, never dereferences it.
-        let status = unsafe { suite_call!(self.suite, propSetPointer(self.handle, name.as_ptr(), index, value)) };
+        let status = unsafe {
+            suite_call!(
+                self.suite,
+                propSetPointer(self.handle, name.as_ptr(), index, value)
+            )
+        };
         Self::check("propSetPointer", name, status)
     }
 
@@ -151,7 +216,12 @@ impl<'a> PropertySet<'a> {
     pub fn set_cstr(&self, name: &CStr, index: usize, value: &CStr) -> Result<()> {
         let index = to_c_index(index);
         // SAFETY: live handle, NUL-terminated name and value; the host copies the string before returning.
-        let status = unsafe { suite_call!(self.suite, propSetString(self.handle, name.as_ptr(), index, value.as_ptr())) };
+        let status = unsafe {
+            suite_call!(
+                self.suite,
+                propSetString(self.handle, name.as_ptr(), index, value.as_ptr())
+            )
+        };
         Self::check("propSetString", name, status)
     }
 
@@ -165,15 +235,24 @@ impl<'a> PropertySet<'a> {
     }
 
     pub fn set_ints(&self, name: &CStr, values: &[i32]) -> Result<()> {
-        values.iter().enumerate().try_for_each(|(i, v)| self.set_int(name, i, *v))
+        values
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| self.set_int(name, i, *v))
     }
 
     pub fn set_doubles(&self, name: &CStr, values: &[f64]) -> Result<()> {
-        values.iter().enumerate().try_for_each(|(i, v)| self.set_double(name, i, *v))
+        values
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| self.set_double(name, i, *v))
     }
 
     pub fn set_cstrs(&self, name: &CStr, values: &[&CStr]) -> Result<()> {
-        values.iter().enumerate().try_for_each(|(i, v)| self.set_cstr(name, i, v))
+        values
+            .iter()
+            .enumerate()
+            .try_for_each(|(i, v)| self.set_cstr(name, i, v))
     }
 
     pub fn set_rect_d(&self, name: &CStr, r: RectD) -> Result<()> {

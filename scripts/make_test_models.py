@@ -1,0 +1,320 @@
+#!/usr/bin/env python3
+"""Generate the small ONNX models the tests use, and check each one.
+
+Usage: make_test_models.py OUTDIR
+
+Every model is opset 17, float32, NCHW, with input `image` and output `output` unless its entry says
+otherwise; N, H and W are symbolic (dynamic) unless stated. Good models must pass onnx.checker and match a
+numpy formula when run by onnxruntime (max abs diff <= 1e-5); bad models must fail the way they are meant
+to. The script exits non-zero if any check fails, so the models in OUTDIR can be trusted.
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+OPSET = 17
+# The oldest IR version that carries opset 17: readable by any onnxruntime that runs opset 17.
+IR_VERSION = 8
+TOLERANCE = 1e-5
+FLOAT = TensorProto.FLOAT
+
+# Symbolic dimensions: the plugin must not assume a fixed batch or frame size.
+N, H, W = "N", "H", "W"
+
+
+def image(name, channels, dims=(N, H, W), elem=FLOAT):
+    n, h, w = dims
+    return helper.make_tensor_value_info(name, elem, [n, channels, h, w])
+
+
+def const(name, array):
+    return numpy_helper.from_array(np.asarray(array, dtype=np.float32), name)
+
+
+def model(name, nodes, inputs, outputs, initializers=()):
+    graph = helper.make_graph(nodes, name, inputs, outputs, list(initializers))
+    m = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="onnxfx scripts/make_test_models.py",
+    )
+    m.ir_version = IR_VERSION
+    return m
+
+
+# ---- good models -------------------------------------------------------------------------------------
+
+
+def invert():
+    return model(
+        "invert",
+        [helper.make_node("Sub", ["one", "image"], ["output"])],
+        [image("image", 3)],
+        [image("output", 3)],
+        [const("one", 1.0)],
+    )
+
+
+def gain():
+    # y = 2x + 0.1, not clamped: values outside 0..1 must come back to the host as they are.
+    return model(
+        "gain",
+        [
+            helper.make_node("Mul", ["image", "two"], ["doubled"]),
+            helper.make_node("Add", ["doubled", "offset"], ["output"]),
+        ],
+        [image("image", 3)],
+        [image("output", 3)],
+        [const("two", 2.0), const("offset", 0.1)],
+    )
+
+
+SHARPEN = np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=np.float32)
+
+
+def conv3x3():
+    # Depthwise 3x3 sharpen. pads=1 means zero padding: edge pixels see zeros outside the frame, so they
+    # differ from a clamp-to-edge filter (tests comparing edges must expect that).
+    weights = np.tile(SHARPEN, (3, 1, 1, 1))  # [3 out, 1 in per group, 3, 3]
+    return model(
+        "conv3x3",
+        [
+            helper.make_node(
+                "Conv",
+                ["image", "w", "b"],
+                ["output"],
+                kernel_shape=[3, 3],
+                pads=[1, 1, 1, 1],
+                group=3,
+            )
+        ],
+        [image("image", 3)],
+        [image("output", 3)],
+        [const("w", weights), const("b", np.zeros(3))],
+    )
+
+
+def upscale2x():
+    # Nearest-neighbour x2: a 1x1 conv copies each input channel into its 4 sub-pixel slots, then
+    # DepthToSpace (DCR) moves slot (i, j) of output channel c, which DCR reads from channel (2i + j) * 3 + c,
+    # to pixel (2y + i, 2x + j).
+    weights = np.zeros((12, 3, 1, 1), dtype=np.float32)
+    for k in range(12):
+        weights[k, k % 3, 0, 0] = 1.0
+    return model(
+        "upscale2x",
+        [
+            helper.make_node("Conv", ["image", "w"], ["slots"], kernel_shape=[1, 1]),
+            helper.make_node("DepthToSpace", ["slots"], ["output"], blocksize=2, mode="DCR"),
+        ],
+        [image("image", 3)],
+        [image("output", 3, (N, "H2", "W2"))],
+        [const("w", weights)],
+    )
+
+
+def two_outputs():
+    return model(
+        "two_outputs",
+        [
+            helper.make_node("Mul", ["image", "half_k"], ["half"]),
+            helper.make_node("Sub", ["one", "image"], ["inverted"]),
+        ],
+        [image("image", 3)],
+        [image("half", 3), image("inverted", 3)],
+        [const("half_k", 0.5), const("one", 1.0)],
+    )
+
+
+def rgba_identity():
+    return model(
+        "rgba_identity",
+        [helper.make_node("Mul", ["image", "one"], ["output"])],
+        [image("image", 4)],
+        [image("output", 4)],
+        [const("one", 1.0)],
+    )
+
+
+LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)  # Rec. 709
+
+
+def luma():
+    return model(
+        "luma",
+        [helper.make_node("Conv", ["image", "w"], ["output"], kernel_shape=[1, 1])],
+        [image("image", 3)],
+        [image("output", 1)],
+        [const("w", LUMA.reshape(1, 3, 1, 1))],
+    )
+
+
+# ---- models the plugin must reject (valid ONNX, wrong for an image effect) ---------------------------
+
+
+def not_image():
+    return model(
+        "not_image",
+        [helper.make_node("Mul", ["image", "one"], ["output"])],
+        [helper.make_tensor_value_info("image", FLOAT, [1, 10])],
+        [helper.make_tensor_value_info("output", FLOAT, [1, 10])],
+        [const("one", 1.0)],
+    )
+
+
+def int_input():
+    return model(
+        "int_input",
+        [helper.make_node("Cast", ["image"], ["output"], to=FLOAT)],
+        [image("image", 3, elem=TensorProto.INT64)],
+        [image("output", 3)],
+    )
+
+
+def bad_output_shape():
+    return model(
+        "bad_output_shape",
+        [helper.make_node("GlobalAveragePool", ["image"], ["output"])],
+        [image("image", 3)],
+        [image("output", 3, (N, 1, 1))],
+    )
+
+
+def two_channel_output():
+    weights = np.array([[1, 0, 0], [0, 1, 0]], dtype=np.float32).reshape(2, 3, 1, 1)
+    return model(
+        "two_channel_output",
+        [helper.make_node("Conv", ["image", "w"], ["output"], kernel_shape=[1, 1])],
+        [image("image", 3)],
+        [image("output", 2)],
+        [const("w", weights)],
+    )
+
+
+def fixed_64():
+    m = invert()
+    fixed = image("image", 3, (1, 64, 64))
+    m.graph.input[0].CopyFrom(fixed)
+    m.graph.output[0].CopyFrom(image("output", 3, (1, 64, 64)))
+    m.graph.name = "fixed_64"
+    return m
+
+
+# ---- expectations ------------------------------------------------------------------------------------
+
+
+def conv_sharpen(x):
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))  # zero padding, as the model's pads
+    h, w = x.shape[2:]
+    out = np.zeros_like(x)
+    for dy in range(3):
+        for dx in range(3):
+            out += SHARPEN[dy, dx] * padded[:, :, dy : dy + h, dx : dx + w]
+    return out
+
+
+def nearest2x(x):
+    return x.repeat(2, axis=2).repeat(2, axis=3)
+
+
+# name -> (builder, input shape for the check, expected outputs as a function of x)
+# Checks use N=2 and H != W so that a fixed batch or swapped axes would show.
+GOOD = {
+    "invert": (invert, (2, 3, 8, 12), lambda x: [1 - x]),
+    "gain": (gain, (2, 3, 8, 12), lambda x: [2 * x + 0.1]),
+    "conv3x3": (conv3x3, (2, 3, 8, 12), lambda x: [conv_sharpen(x)]),
+    "upscale2x": (upscale2x, (2, 3, 8, 12), lambda x: [nearest2x(x)]),
+    "two_outputs": (two_outputs, (2, 3, 8, 12), lambda x: [0.5 * x, 1 - x]),
+    "rgba_identity": (rgba_identity, (2, 4, 8, 12), lambda x: [x]),
+    "luma": (luma, (2, 3, 8, 12), lambda x: [np.einsum("c,nchw->nhw", LUMA, x)[:, None]]),
+}
+
+# Valid ONNX that runs, but is not something an image plugin can use.
+WRONG_FOR_IMAGES = {
+    "not_image": (not_image, (1, 10), lambda x: [x]),
+    "int_input": (int_input, (1, 3, 8, 12), lambda x: [x.astype(np.float32)]),
+    "bad_output_shape": (bad_output_shape, (1, 3, 8, 12), lambda x: [x.mean(axis=(2, 3), keepdims=True)]),
+    "two_channel_output": (two_channel_output, (1, 3, 8, 12), lambda x: [x[:, :2]]),
+    "fixed_64": (fixed_64, (1, 3, 64, 64), lambda x: [1 - x]),
+}
+
+
+def check_runs(path, shape, expect, rng):
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    input_meta = session.get_inputs()[0]
+    if input_meta.type == "tensor(int64)":
+        x = rng.integers(0, 256, size=shape, dtype=np.int64)
+    else:
+        x = rng.random(shape, dtype=np.float32)
+    got = session.run(None, {input_meta.name: x})
+    want = expect(x)
+    assert len(got) == len(want), f"{path.name}: {len(got)} outputs, expected {len(want)}"
+    worst = 0.0
+    for g, w in zip(got, want):
+        assert g.shape == w.shape, f"{path.name}: output shape {g.shape}, expected {w.shape}"
+        worst = max(worst, float(np.max(np.abs(g - w.astype(np.float32)))))
+    names = [o.name for o in session.get_outputs()]
+    print(f"  {path.name:24} outputs {names} max abs diff {worst:.2e}")
+    assert worst <= TOLERANCE, f"{path.name}: max abs diff {worst} > {TOLERANCE}"
+
+
+def check_unloadable(path):
+    try:
+        ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as error:  # onnxruntime raises its own exception types
+        first_line = str(error).splitlines()[0][:80]
+        print(f"  {path.name:24} rejected by onnxruntime as intended: {first_line}")
+        return
+    raise AssertionError(f"{path.name}: onnxruntime loaded it")
+
+
+def corrupt_bytes():
+    # Deterministic garbage: a text header (field 9 with wire type 6, which protobuf does not have) and a
+    # run of 0xff (an endless varint), so no protobuf parser can read it as a model.
+    return b"NOT AN ONNX MODEL\n" + bytes([0xFF]) * 64 + bytes(range(256))
+
+
+def main(argv):
+    if len(argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    out = Path(argv[1])
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(17)
+
+    print(f"good models (onnx {onnx.__version__}, onnxruntime {ort.__version__}):")
+    for name, (build, shape, expect) in GOOD.items():
+        path = out / f"{name}.onnx"
+        m = build()
+        onnx.checker.check_model(m, full_check=True)
+        onnx.save(m, path)
+        check_runs(path, shape, expect, rng)
+
+    print("valid ONNX the plugin must reject:")
+    for name, (build, shape, expect) in WRONG_FOR_IMAGES.items():
+        path = out / f"{name}.onnx"
+        m = build()
+        onnx.checker.check_model(m, full_check=True)
+        onnx.save(m, path)
+        check_runs(path, shape, expect, rng)
+
+    print("files that are not models:")
+    corrupt = out / "corrupt.onnx"
+    corrupt.write_bytes(corrupt_bytes())
+    check_unloadable(corrupt)
+    whole = (out / "invert.onnx").read_bytes()
+    truncated = out / "truncated.onnx"
+    truncated.write_bytes(whole[: len(whole) // 2])
+    check_unloadable(truncated)
+
+    print(f"wrote {len(GOOD) + len(WRONG_FOR_IMAGES) + 2} models to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

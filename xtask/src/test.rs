@@ -1,0 +1,47 @@
+//! `test`: everything the tests need, then every check CI runs. The end-to-end tests find what was built
+//! here through environment variables (absolute paths), so they never guess at target/ layout.
+
+use anyhow::Result;
+
+use crate::workspace::Workspace;
+use crate::{apt, bundle, cmd, fetch, python};
+
+pub fn run(ws: &Workspace) -> Result<()> {
+    cmd::step("test: system packages");
+    apt::ensure_libclang()?;
+    let deps = fetch::run(ws)?;
+    let test_models = python::make_test_models(ws)?;
+    let bundle = bundle::run(ws, &deps, &bundle::Options::default())?;
+    cmd::step("test: build ofx-host");
+    cmd::run(&mut cmd::cargo_cmd([
+        "build",
+        "--release",
+        "-p",
+        "ofx-host",
+    ]))?;
+
+    cmd::step("test: rustfmt");
+    cmd::run(&mut cmd::cargo_cmd(["fmt", "--all", "--check"]))?;
+
+    cmd::step("test: clippy");
+    cmd::run(&mut cmd::cargo_cmd([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--all-features",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+
+    cmd::step("test: cargo test");
+    let mut test = cmd::cargo_cmd(["test", "--workspace", "--all-features"]);
+    test.env("ONNXFX_BUNDLE", &bundle)
+        .env("OFX_HOST_BIN", ws.ofx_host_bin())
+        .env("ONNXFX_TEST_MODELS", &test_models)
+        .env("ONNXFX_TEST_DATA", ws.deps_dir())
+        .env("ONNXFX_PYTHON", ws.pyenv_python());
+    cmd::run(&mut test)?;
+    println!("\ntest: all checks passed");
+    Ok(())
+}

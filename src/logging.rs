@@ -2,6 +2,7 @@
 //! (default `warn`, so the host's console stays quiet), installed once at the first Load, plus a panic hook
 //! that logs where a panic happened before the SDK's barrier turns it into a failure status.
 
+use std::io::IsTerminal;
 use std::sync::{Mutex, Once};
 
 use tracing_subscriber::EnvFilter;
@@ -28,7 +29,10 @@ pub fn init() {
                 .with_ansi(false)
                 .with_writer(Mutex::new(file))
                 .try_init(),
-            None => builder.with_writer(std::io::stderr).try_init(),
+            None => builder
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_writer(std::io::stderr)
+                .try_init(),
         };
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {

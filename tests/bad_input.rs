@@ -1,0 +1,139 @@
+//! End-to-end: every bad input gets a failure status and a message naming the cause, through the built
+//! bundle in `ofx-host`, and the host process survives to report it (exit code 1, not a crash).
+
+mod common;
+
+use std::path::Path;
+
+use common::{Run, photo, render, scratch, test_model};
+
+fn render_bad(model: &Path, extra: &[&str]) -> Run {
+    let dir = scratch();
+    let out = dir.path().join("out.png");
+    let run = render(model, &photo("chelsea.png"), &out, extra);
+    assert!(
+        !run.success,
+        "the render should have failed:\n{}",
+        run.stderr
+    );
+    assert_eq!(
+        run.code,
+        Some(1),
+        "ofx-host must report the failure, not crash:\n{}",
+        run.stderr
+    );
+    assert!(
+        !out.exists(),
+        "a failed render must not leave an output file"
+    );
+    run
+}
+
+fn assert_mentions(run: &Run, needles: &[&str]) {
+    for needle in needles {
+        assert!(
+            run.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn a_missing_model_file_is_named() {
+    let missing = Path::new("/nonexistent/dir/model.onnx");
+    let run = render_bad(missing, &[]);
+    assert_mentions(
+        &run,
+        &[
+            "kOfxStatFailed",
+            "/nonexistent/dir/model.onnx",
+            "does not exist",
+        ],
+    );
+}
+
+#[test]
+fn no_model_set_says_so() {
+    let run = render_bad(Path::new(""), &[]);
+    assert_mentions(&run, &["kOfxStatFailed", "no model file is set"]);
+}
+
+#[test]
+fn corrupt_and_truncated_models_are_refused_with_the_path() {
+    for name in ["corrupt.onnx", "truncated.onnx"] {
+        let model = test_model(name);
+        let run = render_bad(&model, &[]);
+        assert_mentions(
+            &run,
+            &[
+                "kOfxStatFailed",
+                "cannot load model",
+                &model.display().to_string(),
+            ],
+        );
+    }
+}
+
+#[test]
+fn a_model_whose_input_is_not_an_image_names_the_tensor_and_its_shape() {
+    let run = render_bad(&test_model("not_image.onnx"), &[]);
+    assert_mentions(
+        &run,
+        &[
+            "kOfxStatFailed",
+            "not usable as an image model",
+            "input 'image'",
+            "[1, 10]",
+            "[N, C, H, W]",
+        ],
+    );
+}
+
+#[test]
+fn an_integer_input_is_refused() {
+    let run = render_bad(&test_model("int_input.onnx"), &[]);
+    assert_mentions(
+        &run,
+        &["kOfxStatFailed", "input 'image'", "Int64", "float32"],
+    );
+}
+
+#[test]
+fn an_output_that_does_not_fit_the_image_is_explained() {
+    let run = render_bad(&test_model("bad_output_shape.onnx"), &[]);
+    assert_mentions(
+        &run,
+        &[
+            "kOfxStatFailed",
+            "output 'output'",
+            "[1, 3, 1, 1]",
+            "[1, 3, 64, 64]",
+            "whole factor",
+        ],
+    );
+    let run = render_bad(&test_model("two_channel_output.onnx"), &[]);
+    assert_mentions(
+        &run,
+        &[
+            "kOfxStatFailed",
+            "output 'output'",
+            "2 channels",
+            "expected 1, 3 or 4",
+        ],
+    );
+}
+
+#[test]
+fn a_fixed_size_model_says_what_size_it_needs() {
+    let run = render_bad(&test_model("fixed_64.onnx"), &[]);
+    assert_mentions(
+        &run,
+        &[
+            "kOfxStatFailed",
+            "input 'image'",
+            "fixed at 64x64",
+            "451x300",
+        ],
+    );
+}

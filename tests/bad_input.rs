@@ -1,6 +1,9 @@
 //! End-to-end: every bad input gets a failure status and a message naming the cause, through the built
 //! bundle in `ofx-host`, and the host process survives to report it (exit code 1, not a crash).
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::Path;

@@ -5,6 +5,9 @@
 //! Tolerance 1e-4: the same runtime version on the same machine, but the Python session and the plugin's
 //! may split the work across threads differently, which reorders float sums.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::process::Command;

@@ -5,6 +5,9 @@
 //! Tolerances: 8-bit and 16-bit outputs must match exactly (the pipeline rounds to the nearest code);
 //! float (EXR) outputs within 1e-5, the float32 rounding of a handful of multiply-adds.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::Path;

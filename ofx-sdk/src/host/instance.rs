@@ -1,0 +1,611 @@
+//! An effect instance: parameters, source images, sequences and renders, each going through the real
+//! actions. All state sits behind one lock per instance, so actions on one instance are serialised (as
+//! the spec expects) while different instances render in parallel. A plugin that declared its renders
+//! thread-unsafe is also serialised across its instances.
+
+use std::collections::BTreeMap;
+use std::ffi::{CStr, CString};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use crate::ofx_str;
+use crate::types::{Components, Context, PixelDepth, Premultiplication, RectD, RectI};
+
+use super::action;
+use super::describe::ContextDescription;
+use super::error::HostError;
+use super::handles::{Registered, lock};
+use super::image::Image;
+use super::message::Message;
+use super::names;
+use super::objects::{
+    CLIPS, ClipNode, EFFECTS, EffectKind, EffectNode, IMAGES, PARAMS, ParamNode, Progress,
+};
+use super::param::{Constraints, ParamValue, Stored};
+use super::plugin::{ContextDescriptor, PluginCore};
+use super::props::PropertySet;
+
+/// Frame rate every clip reports: this host has no notion of one, and 24 is the common default.
+pub(crate) const FRAME_RATE: f64 = 24.0;
+/// Project size before any source image is set.
+const DEFAULT_PROJECT: (f64, f64) = (1920.0, 1080.0);
+
+/// How a render is set up. The defaults are what most hosts do: RGBA at the best depth the plugin
+/// supports, bottom row first in memory with positive row bytes, render scale 1, the whole region of
+/// definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenderOptions {
+    /// The depth to offer; taken when the plugin supports it, else the best it supports (Float, Half,
+    /// Short, Byte in that order).
+    pub depth: Option<PixelDepth>,
+    /// The components to offer each clip; taken when the clip supports them, else RGBA, RGB, Alpha.
+    pub components: Components,
+    /// Rows stored top row first in memory, with negative row bytes and the data pointer on the bottom
+    /// row (the last scanline in memory), as MLT does. Off: bottom row first, positive row bytes.
+    pub negative_row_bytes: bool,
+    /// Render scale (both axes); source images are resampled to it, the output has the scaled size.
+    pub render_scale: f64,
+    /// A part of the output to render, in pixel coordinates at the render scale (origin bottom-left).
+    /// The returned image covers this window only.
+    pub render_window: Option<RectI>,
+    /// Extra pixels on every side of the output image's bounds beyond the render window, to check that
+    /// a plugin writes the render window only.
+    pub bounds_padding: u32,
+    /// How the source images' colour relates to their alpha.
+    pub source_premultiplication: Premultiplication,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            depth: None,
+            components: Components::Rgba,
+            negative_row_bytes: false,
+            render_scale: 1.0,
+            render_window: None,
+            bounds_padding: 0,
+            source_premultiplication: Premultiplication::UnPreMultiplied,
+        }
+    }
+}
+
+/// The result of a render, with what the host and plugin agreed on.
+#[derive(Debug, Clone)]
+pub struct RenderReport {
+    /// The render window's pixels, float RGBA, top row first.
+    pub image: Image,
+    /// Time inside the Render action only; `None` when the plugin reported an identity.
+    pub render_action: Option<Duration>,
+    /// The clip the plugin said the output is identical to (IsIdentity), if any.
+    pub identity: Option<String>,
+    pub depth: PixelDepth,
+    pub components: Components,
+    pub premultiplication: Premultiplication,
+    /// The output's region of definition in canonical coordinates.
+    pub region_of_definition: RectD,
+    pub render_window: RectI,
+    /// Images fetched during this render and not released.
+    pub unreleased_images: usize,
+    pub warnings: Vec<String>,
+}
+
+/// What destroying an instance found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DestroyReport {
+    /// Images the plugin fetched and never released.
+    pub unreleased_images: usize,
+    pub warnings: Vec<String>,
+}
+
+/// Clip preferences agreed with the plugin, and what they were computed from.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Prefs {
+    pub key: PrefsKey,
+    pub depth: PixelDepth,
+    pub components: BTreeMap<String, Components>,
+    pub output_premultiplication: Premultiplication,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PrefsKey {
+    pub depth: Option<PixelDepth>,
+    pub components: Components,
+    pub premultiplication: Premultiplication,
+    pub connected: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sequence {
+    pub first: f64,
+    pub last: f64,
+    pub scale: f64,
+}
+
+pub(crate) struct State {
+    pub sources: BTreeMap<String, Arc<Image>>,
+    /// Source images resampled for a render scale, by clip.
+    pub scaled: BTreeMap<String, (f64, Arc<Image>)>,
+    pub prefs: Option<Prefs>,
+    pub sequence: Option<Sequence>,
+    pub time: f64,
+    /// Numbers image identifiers.
+    pub serial: u64,
+    /// Warnings found outside a render (clip preferences at the start of a sequence), reported with
+    /// the next render.
+    pub pending_warnings: Vec<String>,
+    pub destroyed: bool,
+}
+
+pub(crate) struct InstanceInner {
+    pub core: Arc<PluginCore>,
+    pub context: Context,
+    pub descriptor: Arc<ContextDescriptor>,
+    pub effect: Registered<EffectNode>,
+    pub state: Mutex<State>,
+    pub create_time: Duration,
+}
+
+/// A plugin instance. `Send + Sync`: share it by reference between threads; actions on one instance
+/// are serialised, different instances run in parallel. Dropping it sends `DestroyInstance`
+/// ([`Instance::destroy`] does so and reports problems).
+pub struct Instance {
+    inner: InstanceInner,
+}
+
+/// The properties an instance adds to its context descriptor's.
+fn instance_props(descriptor: &PropertySet, context: Context) -> PropertySet {
+    let p = PropertySet::new("image effect instance");
+    p.copy_from(descriptor);
+    p.define_str(
+        ofx_str!(kOfxPropType),
+        ofx_str!(kOfxTypeImageEffectInstance),
+    );
+    p.define_str(ofx_str!(kOfxImageEffectPropContext), context.as_cstr());
+    p.define_ptr(ofx_str!(kOfxPropInstanceData), 0);
+    p.define_int(ofx_str!(kOfxPropIsInteractive), 0);
+    p.define_doubles(
+        ofx_str!(kOfxImageEffectPropProjectSize),
+        &[DEFAULT_PROJECT.0, DEFAULT_PROJECT.1],
+    );
+    p.define_doubles(
+        ofx_str!(kOfxImageEffectPropProjectExtent),
+        &[DEFAULT_PROJECT.0, DEFAULT_PROJECT.1],
+    );
+    p.define_doubles(ofx_str!(kOfxImageEffectPropProjectOffset), &[0.0, 0.0]);
+    p.define_double(ofx_str!(kOfxImageEffectPropProjectPixelAspectRatio), 1.0);
+    p.define_double(ofx_str!(kOfxImageEffectInstancePropEffectDuration), 1.0);
+    p.define_double(ofx_str!(kOfxImageEffectPropFrameRate), FRAME_RATE);
+    if !p.contains(ofx_str!(kOfxImageEffectInstancePropSequentialRender)) {
+        p.define_int(ofx_str!(kOfxImageEffectInstancePropSequentialRender), 0);
+    }
+    p
+}
+
+/// The properties an instance clip adds to its descriptor's. Depth and components are set for real
+/// before each render (clip preferences); these are the defaults a plugin sees before that.
+fn clip_props(descriptor: &PropertySet, output: bool) -> PropertySet {
+    let p = PropertySet::new("clip instance");
+    p.copy_from(descriptor);
+    p.define_str(
+        ofx_str!(kOfxImageEffectPropPixelDepth),
+        ofx_str!(kOfxBitDepthFloat),
+    );
+    p.define_str(
+        ofx_str!(kOfxImageEffectPropComponents),
+        ofx_str!(kOfxImageComponentRGBA),
+    );
+    p.define_str(
+        ofx_str!(kOfxImageClipPropUnmappedPixelDepth),
+        ofx_str!(kOfxBitDepthFloat),
+    );
+    p.define_str(
+        ofx_str!(kOfxImageClipPropUnmappedComponents),
+        ofx_str!(kOfxImageComponentRGBA),
+    );
+    p.define_str(
+        ofx_str!(kOfxImageEffectPropPreMultiplication),
+        ofx_str!(kOfxImageUnPreMultiplied),
+    );
+    p.define_double(ofx_str!(kOfxImagePropPixelAspectRatio), 1.0);
+    p.define_double(ofx_str!(kOfxImageEffectPropFrameRate), FRAME_RATE);
+    p.define_double(ofx_str!(kOfxImageEffectPropUnmappedFrameRate), FRAME_RATE);
+    p.define_doubles(ofx_str!(kOfxImageEffectPropFrameRange), &[0.0, 0.0]);
+    p.define_doubles(ofx_str!(kOfxImageEffectPropUnmappedFrameRange), &[0.0, 0.0]);
+    p.define_str(
+        ofx_str!(kOfxImageClipPropFieldOrder),
+        ofx_str!(kOfxImageFieldNone),
+    );
+    p.define_int(ofx_str!(kOfxImageClipPropConnected), i32::from(output));
+    p.define_int(ofx_str!(kOfxImageClipPropContinuousSamples), 0);
+    p
+}
+
+impl Instance {
+    pub(crate) fn create(
+        core: Arc<PluginCore>,
+        context: Context,
+        descriptor: Arc<ContextDescriptor>,
+    ) -> Result<Instance, HostError> {
+        let d = &descriptor.effect;
+        let effect = EFFECTS.register(EffectNode::new(
+            EffectKind::Instance(context),
+            instance_props(&d.props, context),
+        ));
+        effect.params.props.copy_from(&d.params.props);
+        for p in lock(&d.params.params).iter() {
+            let props = PropertySet::new("parameter instance");
+            props.copy_from(&p.props);
+            props.set_str(ofx_str!(kOfxPropType), ofx_str!(kOfxTypeParameterInstance));
+            let value = Stored::from_prop(p.kind, props.get(ofx_str!(kOfxParamPropDefault)))
+                .unwrap_or(Stored::zero(p.kind));
+            let node = PARAMS.register(ParamNode {
+                name: p.name.clone(),
+                kind: p.kind,
+                props: props.register(),
+                instance: true,
+                value: Mutex::new(value),
+            });
+            lock(&effect.params.params).push(node);
+        }
+        for c in lock(&d.clips).iter() {
+            let props = clip_props(&c.props, c.is_output());
+            let node = CLIPS.register(ClipNode::new(&c.name, props, effect.id(), true));
+            lock(&effect.clips).push(node);
+        }
+        let action = ofx_str!(kOfxActionCreateInstance);
+        let mark = effect.log.mark();
+        let called = {
+            let _serial = core.serial();
+            action::call(core.main, action, effect.id(), effect.id(), None, None)
+        };
+        let what = || {
+            format!(
+                "creation of an instance of {} ({} context)",
+                core.info.id,
+                names::context(context)
+            )
+        };
+        action::check(what, action, called.status, &effect.log, mark)?;
+        let state = State {
+            sources: BTreeMap::new(),
+            scaled: BTreeMap::new(),
+            prefs: None,
+            sequence: None,
+            time: 0.0,
+            serial: 0,
+            pending_warnings: Vec::new(),
+            destroyed: false,
+        };
+        let inner = InstanceInner {
+            core,
+            context,
+            descriptor,
+            effect,
+            state: Mutex::new(state),
+            create_time: called.elapsed,
+        };
+        Ok(Instance { inner })
+    }
+
+    pub fn context(&self) -> Context {
+        self.inner.context
+    }
+
+    /// The clips and parameters of the instance's context.
+    pub fn description(&self) -> &ContextDescription {
+        &self.inner.descriptor.description
+    }
+
+    /// How long `CreateInstance` took inside the plugin.
+    pub fn create_time(&self) -> Duration {
+        self.inner.create_time
+    }
+
+    /// The current value of a parameter.
+    pub fn param(&self, name: &str) -> Result<ParamValue, HostError> {
+        let node = self.inner.param_node(name)?;
+        let value = lock(&node.value).to_value(node.kind);
+        value.ok_or_else(|| HostError::InvalidParamValue {
+            name: name.to_owned(),
+            reason: "it has no value".into(),
+        })
+    }
+
+    /// Sets a parameter as a user would: the value is checked against the parameter's type, options
+    /// and range, then the plugin gets `InstanceChanged` (reason `kOfxChangeUserEdited`).
+    pub fn set_param(&self, name: &str, value: ParamValue) -> Result<(), HostError> {
+        self.inner.set_param(name, |c| c.store(&value))
+    }
+
+    /// Like [`Instance::set_param`] from text, parsed by the parameter's declared type: numbers,
+    /// `true`/`false`/`1`/`0`, a choice option's label or index, comma-separated values for colours and
+    /// 2D/3D parameters. Returns the value that was set.
+    pub fn set_param_text(&self, name: &str, text: &str) -> Result<ParamValue, HostError> {
+        let mut parsed = None;
+        self.inner.set_param(name, |c| {
+            let v = c.parse(text)?;
+            let stored = c.store(&v)?;
+            parsed = Some(v);
+            Ok(stored)
+        })?;
+        parsed.ok_or_else(|| HostError::InvalidParamValue {
+            name: name.to_owned(),
+            reason: "no value".into(),
+        })
+    }
+
+    /// Connects an input clip to an image (for the next renders). Connecting a clip that was not
+    /// connected sends `InstanceChanged` for the clip.
+    pub fn set_source(&self, clip: &str, image: Image) -> Result<(), HostError> {
+        self.inner.set_source(clip, Some(Arc::new(image)))
+    }
+
+    /// Disconnects an input clip.
+    pub fn clear_source(&self, clip: &str) -> Result<(), HostError> {
+        self.inner.set_source(clip, None)
+    }
+
+    /// `BeginSequenceRender` for frames `first..=last`; renders until [`Instance::end_sequence`] report
+    /// sequential rendering. Without a sequence, each render is wrapped in its own one-frame sequence.
+    pub fn begin_sequence(
+        &self,
+        first: f64,
+        last: f64,
+        options: &RenderOptions,
+    ) -> Result<(), HostError> {
+        self.inner.begin_sequence(first, last, options)
+    }
+
+    /// `EndSequenceRender` for the open sequence.
+    pub fn end_sequence(&self) -> Result<(), HostError> {
+        self.inner.end_sequence()
+    }
+
+    /// Renders frame `time` and returns the render window's pixels.
+    pub fn render(&self, time: f64, options: &RenderOptions) -> Result<Image, HostError> {
+        self.render_with_report(time, options).map(|r| r.image)
+    }
+
+    /// Renders frame `time` (GetClipPreferences when needed, GetRegionOfDefinition,
+    /// GetRegionsOfInterest, IsIdentity, Render) and reports the details, including the time spent in
+    /// the Render action alone.
+    pub fn render_with_report(
+        &self,
+        time: f64,
+        options: &RenderOptions,
+    ) -> Result<RenderReport, HostError> {
+        self.inner.render(time, options)
+    }
+
+    /// Asks the render in progress to stop: `abort` returns 1 and `progressUpdate` answers
+    /// `kOfxStatReplyNo` until the next render starts.
+    pub fn abort(&self) {
+        self.inner
+            .effect
+            .abort
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// What the plugin last reported through the Progress suite.
+    pub fn progress(&self) -> Option<Progress> {
+        lock(&self.inner.effect.progress).clone()
+    }
+
+    /// Messages the plugin posted on this instance not returned before.
+    pub fn take_messages(&self) -> Vec<Message> {
+        self.inner.effect.log.take_unread()
+    }
+
+    /// The persistent message the plugin has set, if any.
+    pub fn persistent_message(&self) -> Option<Message> {
+        self.inner.effect.log.persistent()
+    }
+
+    /// `DestroyInstance`, reporting images the plugin never released and an error status.
+    pub fn destroy(self) -> Result<DestroyReport, HostError> {
+        self.inner.destroy()
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        match self.inner.destroy() {
+            Ok(report) => {
+                for w in &report.warnings {
+                    tracing::warn!(plugin = %self.inner.core.info.id, "{w}");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(plugin = %self.inner.core.info.id, error = %e, "destroying an instance failed")
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Instance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Instance")
+            .field("plugin", &self.inner.core.info.id)
+            .field("context", &self.inner.context)
+            .finish_non_exhaustive()
+    }
+}
+
+impl InstanceInner {
+    /// The instance state, refusing use after destruction.
+    pub(crate) fn state(&self) -> Result<MutexGuard<'_, State>, HostError> {
+        let st = lock(&self.state);
+        if st.destroyed {
+            return Err(HostError::InvalidRequest(
+                "the instance has been destroyed".into(),
+            ));
+        }
+        Ok(st)
+    }
+
+    fn param_node(&self, name: &str) -> Result<Arc<ParamNode>, HostError> {
+        let cname = CString::new(name).map_err(|_| HostError::UnknownParam(name.to_owned()))?;
+        self.effect
+            .params
+            .find(&cname)
+            .map(|(_, n)| n)
+            .ok_or_else(|| HostError::UnknownParam(name.to_owned()))
+    }
+
+    fn set_param(
+        &self,
+        name: &str,
+        make: impl FnOnce(&Constraints) -> Result<Stored, String>,
+    ) -> Result<(), HostError> {
+        let _serial = self.core.serial();
+        let mut st = self.state()?;
+        let node = self.param_node(name)?;
+        let constraints = Constraints::read(node.kind, &node.props);
+        let stored = make(&constraints).map_err(|reason| HostError::InvalidParamValue {
+            name: name.to_owned(),
+            reason,
+        })?;
+        *lock(&node.value) = stored;
+        // A parameter may drive the clip preferences (kOfxImageEffectPropClipPreferencesSlaveParam).
+        st.prefs = None;
+        self.instance_changed(
+            ofx_str!(kOfxTypeParameter),
+            &node.name,
+            st.time,
+            &format!("parameter {name}"),
+        )
+    }
+
+    fn set_source(&self, clip: &str, image: Option<Arc<Image>>) -> Result<(), HostError> {
+        let _serial = self.core.serial();
+        let mut st = self.state()?;
+        let cname = CString::new(clip).map_err(|_| HostError::UnknownClip(clip.to_owned()))?;
+        let node = self
+            .effect
+            .clip(&cname)
+            .ok_or_else(|| HostError::UnknownClip(clip.to_owned()))?;
+        if node.is_output() {
+            return Err(HostError::InvalidRequest(format!(
+                "{clip} is the output clip, not an input"
+            )));
+        }
+        if image
+            .as_ref()
+            .is_some_and(|i| i.width() == 0 || i.height() == 0)
+        {
+            return Err(HostError::InvalidRequest(format!(
+                "the image for clip {clip} is empty"
+            )));
+        }
+        let was_connected = st.sources.contains_key(clip);
+        st.scaled.remove(clip);
+        let now_connected = image.is_some();
+        match image {
+            Some(i) => st.sources.insert(clip.to_owned(), i),
+            None => st.sources.remove(clip),
+        };
+        if was_connected != now_connected {
+            node.props.set_int(
+                ofx_str!(kOfxImageClipPropConnected),
+                i32::from(now_connected),
+            );
+            st.prefs = None;
+            self.instance_changed(
+                ofx_str!(kOfxTypeClip),
+                &node.name,
+                st.time,
+                &format!("clip {clip}"),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// `BeginInstanceChanged`, `InstanceChanged` and `EndInstanceChanged` for a user edit.
+    fn instance_changed(
+        &self,
+        kind: &CStr,
+        name: &CStr,
+        time: f64,
+        what: &str,
+    ) -> Result<(), HostError> {
+        let reason = ofx_str!(kOfxChangeUserEdited);
+        let bracket = action::in_args();
+        bracket.define_str(ofx_str!(kOfxPropChangeReason), reason);
+        let bracket = bracket.register();
+        let args = action::in_args();
+        args.define_str(ofx_str!(kOfxPropType), kind);
+        args.define_str(ofx_str!(kOfxPropName), name);
+        args.define_str(ofx_str!(kOfxPropChangeReason), reason);
+        args.define_double(ofx_str!(kOfxPropTime), time);
+        args.define_doubles(ofx_str!(kOfxImageEffectPropRenderScale), &[1.0, 1.0]);
+        let args = args.register();
+        let steps = [
+            (ofx_str!(kOfxActionBeginInstanceChanged), &bracket),
+            (ofx_str!(kOfxActionInstanceChanged), &args),
+            (ofx_str!(kOfxActionEndInstanceChanged), &bracket),
+        ];
+        for (action, args) in steps {
+            self.run(action, Some(args), None, || {
+                format!("{} for {what}", action::name(action))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Runs one action on this instance and checks its status.
+    pub(crate) fn run(
+        &self,
+        action: &CStr,
+        in_args: Option<&Registered<PropertySet>>,
+        out_args: Option<&Registered<PropertySet>>,
+        what: impl FnOnce() -> String,
+    ) -> Result<action::Called, HostError> {
+        let id = self.effect.id();
+        let mark = self.effect.log.mark();
+        let called = action::call(self.core.main, action, id, id, in_args, out_args);
+        action::check(what, action, called.status, &self.effect.log, mark)?;
+        Ok(called)
+    }
+
+    fn destroy(&self) -> Result<DestroyReport, HostError> {
+        let _serial = self.core.serial();
+        let mut st = lock(&self.state);
+        if st.destroyed {
+            return Ok(DestroyReport::default());
+        }
+        let mut report = DestroyReport::default();
+        if st.sequence.is_some()
+            && let Err(e) = self.end_sequence_locked(&mut st)
+        {
+            report.warnings.push(e.to_string());
+        }
+        st.destroyed = true;
+        let action = ofx_str!(kOfxActionDestroyInstance);
+        let result = self.run(action, None, None, || {
+            format!("destruction of an instance of {}", self.core.info.id)
+        });
+        for clip in lock(&self.effect.clips).iter() {
+            *lock(&clip.image) = None;
+        }
+        let forgotten: Vec<usize> = std::mem::take(&mut *lock(&self.effect.images));
+        report.unreleased_images = forgotten
+            .into_iter()
+            .filter(|id| IMAGES.remove(*id).is_some())
+            .count();
+        if report.unreleased_images > 0 {
+            report.warnings.push(format!(
+                "the plugin never released {} image(s) it fetched with clipGetImage",
+                report.unreleased_images
+            ));
+        }
+        result.map(|_| report)
+    }
+}
+
+// Instances are shared by reference between threads; keep that true.
+const _: fn() = || {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Instance>();
+    assert_send_sync::<super::plugin::Plugin>();
+    assert_send_sync::<super::library::Library>();
+};

@@ -5,6 +5,7 @@
 use std::ffi::CStr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Instant;
 
 use ofx_sdk::plugin::{
     ClipDef, Effect, EffectDescriptor, EffectInstance, Identity, InstanceChangedArgs,
@@ -252,6 +253,7 @@ impl Effect for Inference {
             .image(time, None)?
             .ok_or(Error::NoSourceImage { time })?;
         let src_layout = source.layout();
+        let started = Instant::now();
         let rgba = read::read_rgba(
             source_region,
             src_layout.bounds,
@@ -272,7 +274,9 @@ impl Effect for Inference {
                 ),
             }
         })?;
+        let read_done = Instant::now();
         let result = model.run(&input)?;
+        let run_done = Instant::now();
         if instance.abort_requested() {
             return Err(Error::Aborted);
         }
@@ -300,8 +304,20 @@ impl Effect for Inference {
             out_layout.components,
             output.rows_mut()?,
         );
+        tracing::debug!(
+            read_ms = ms(read_done - started),
+            run_ms = ms(run_done - read_done),
+            write_ms = ms(run_done.elapsed()),
+            "rendered {}x{} at x{scale}",
+            window.width(),
+            window.height()
+        );
         Ok(())
     }
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1e3
 }
 
 fn clamp_mix(mix: f64) -> f32 {

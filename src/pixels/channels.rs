@@ -43,8 +43,6 @@ pub fn compose_output(model: &Planar, source: &Planar, scale: usize, mix: f32) -
     }
     let (w, h) = (model.width, model.height);
     let mut out = Planar::zeros(4, w, h);
-    let n = out.plane_len();
-    let source_index = |i: usize| (i / w / scale) * source.width + (i % w) / scale;
     for c in 0..4 {
         let from_model = match model.channels {
             4 => Some(c),
@@ -52,27 +50,47 @@ pub fn compose_output(model: &Planar, source: &Planar, scale: usize, mix: f32) -
             _ => (c < 3).then_some(0),
         };
         let src_plane = source.plane(c);
-        let out_plane = &mut out.data[c * n..(c + 1) * n];
-        match from_model {
-            Some(mc) => {
-                let model_plane = model.plane(mc);
-                for (i, o) in out_plane.iter_mut().enumerate() {
-                    let s = src_plane[source_index(i)];
-                    *o = if mix >= 1.0 {
-                        model_plane[i]
-                    } else {
-                        s + mix * (model_plane[i] - s)
-                    };
+        let model_plane = from_model.map(|mc| model.plane(mc));
+        let out_plane = out.plane_mut(c);
+        for (y, out_row) in out_plane.chunks_exact_mut(w).enumerate() {
+            let src_row = &src_plane[(y / scale) * source.width..][..source.width];
+            let model_row = model_plane.map(|p| &p[y * w..(y + 1) * w]);
+            match (model_row, scale) {
+                (Some(m), 1) => blend_row(out_row, m, src_row, mix),
+                (Some(m), _) => {
+                    for (x, o) in out_row.iter_mut().enumerate() {
+                        *o = blend(m[x], src_row[x / scale], mix);
+                    }
                 }
-            }
-            None => {
-                for (i, o) in out_plane.iter_mut().enumerate() {
-                    *o = src_plane[source_index(i)];
+                (None, 1) => out_row.copy_from_slice(src_row),
+                (None, _) => {
+                    for (x, o) in out_row.iter_mut().enumerate() {
+                        *o = src_row[x / scale];
+                    }
                 }
             }
         }
     }
     Some(out)
+}
+
+/// Mix 1 passes the model's value through untouched (NaN and infinities included).
+fn blend(model: f32, source: f32, mix: f32) -> f32 {
+    if mix >= 1.0 {
+        model
+    } else {
+        source + mix * (model - source)
+    }
+}
+
+fn blend_row(out: &mut [f32], model: &[f32], source: &[f32], mix: f32) {
+    if mix >= 1.0 {
+        out.copy_from_slice(model);
+    } else {
+        for ((o, m), s) in out.iter_mut().zip(model).zip(source) {
+            *o = s + mix * (m - s);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -140,3 +140,21 @@ fn a_fixed_size_model_says_what_size_it_needs() {
         ],
     );
 }
+
+#[test]
+fn an_image_of_an_unknown_pixel_depth_is_refused_as_an_image_format_error() {
+    // The host labels its images with a depth nobody declared; the pixels stay float.
+    let run = render_bad(
+        &test_model("invert.onnx"),
+        &["--inject-image-depth", "OfxBitDepthNone"],
+    );
+    assert_mentions(
+        &run,
+        &[
+            "kOfxStatErrImageFormat",
+            "unsupported image",
+            "unknown pixel depth",
+            "OfxBitDepthNone",
+        ],
+    );
+}

@@ -100,6 +100,10 @@ pub struct RenderArgs {
     /// Extra pixels around the render window in the output image's bounds.
     #[arg(long, default_value_t = 0, value_name = "PIXELS")]
     pub bounds_padding: u32,
+    /// Fault injection for plugin tests: label every image handed to the plugin with this pixel
+    /// depth string (e.g. one it never declared) while the pixels keep their real depth.
+    #[arg(long, value_name = "DEPTH")]
+    pub inject_image_depth: Option<String>,
     /// Bits per channel of PNG output.
     #[arg(long, default_value_t = 8, value_parser = clap::builder::PossibleValuesParser::new(["8", "16"]).map(|s| s.parse::<u8>().unwrap_or(8)))]
     pub png_bits: u8,

@@ -146,3 +146,87 @@ pub fn max_abs_diff(a: &Rgba, b: &Rgba, with_alpha: bool) -> f32 {
         .map(|(_, (x, y))| (x - y).abs())
         .fold(0.0, f32::max)
 }
+
+/// A photograph as the host library's float RGBA image (8-bit codes / 255, top row first).
+pub fn host_image(path: &Path) -> ofx_sdk::host::Image {
+    let rgba = Rgba::read(path);
+    ofx_sdk::host::Image::from_rgba(rgba.width, rgba.height, rgba.data)
+        .expect("consistent image size")
+}
+
+/// The Inference plugin of the built bundle, loaded into this process.
+pub fn load_plugin() -> (ofx_sdk::host::Library, ofx_sdk::host::Plugin) {
+    let library = ofx_sdk::host::Library::load(bundle()).expect("loading the bundle");
+    let plugin = library.plugin(PLUGIN_ID).expect("the Inference plugin");
+    (library, plugin)
+}
+
+/// A Filter instance of the Inference effect with `model` and `source` set.
+pub fn instance(
+    plugin: &ofx_sdk::host::Plugin,
+    model: &Path,
+    source: &Path,
+) -> ofx_sdk::host::Instance {
+    let instance = plugin
+        .instance(ofx_sdk::Context::Filter)
+        .expect("creating an instance");
+    instance
+        .set_param_text("modelFile", &model.display().to_string())
+        .expect("setting modelFile");
+    instance
+        .set_source("Source", host_image(source))
+        .expect("setting the source");
+    instance
+}
+
+/// The runtime library inside the built bundle (its SONAME renamed at bundle time).
+pub fn bundled_runtime() -> PathBuf {
+    let dir = bundle().join("Contents/Linux-x86-64");
+    std::fs::read_dir(&dir)
+        .expect("the bundle's binary folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("libonnxruntime.so."))
+        })
+        .expect("the bundled ONNX Runtime")
+}
+
+/// The same runtime as the wheel ships it (SONAME `libonnxruntime.so.1`): what a host would carry.
+pub fn wheel_runtime() -> PathBuf {
+    let dir = env_path("ONNXFX_TEST_DATA").join("onnxruntime");
+    std::fs::read_dir(&dir)
+        .expect("the fetched runtime folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("libonnxruntime.so."))
+        })
+        .expect("the wheel's ONNX Runtime")
+}
+
+/// Renders chelsea through invert in this process and checks the pixels: proof the plugin's runtime works.
+pub fn render_invert_in_process() {
+    let (_library, plugin) = load_plugin();
+    let instance = instance(&plugin, &test_model("invert.onnx"), &photo("chelsea.png"));
+    let out = instance
+        .render(1.0, &ofx_sdk::host::RenderOptions::default())
+        .expect("rendering invert");
+    let input = Rgba::read(&photo("chelsea.png"));
+    for (o, i) in out.data().chunks_exact(4).zip(input.data.chunks_exact(4)) {
+        assert!((o[0] - (1.0 - i[0])).abs() < 1e-6);
+    }
+}
+
+/// The address of `OrtGetApiBase` in an already loaded library found by `name` (a path or a SONAME),
+/// or `None` when no loaded object answers to that name. `RTLD_NOLOAD` never loads anything new.
+pub fn loaded_api_address(name: &std::ffi::OsStr) -> Option<usize> {
+    use libloading::os::unix::{Library, RTLD_NOW};
+    // SAFETY: RTLD_NOLOAD only looks the name up among objects already loaded; no initialiser runs.
+    let library = unsafe { Library::open(Some(name), RTLD_NOW | libc::RTLD_NOLOAD) }.ok()?;
+    // SAFETY: only the symbol's address is read; the function is never called.
+    let symbol = unsafe { library.get::<unsafe extern "C" fn()>(b"OrtGetApiBase") }.ok()?;
+    Some(*symbol as usize)
+}

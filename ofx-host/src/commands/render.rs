@@ -138,6 +138,14 @@ fn drive(
         render_scale: args.render_scale,
         bounds_padding: args.bounds_padding,
         source_premultiplication: premultiplication(&first),
+        image_depth_label: args
+            .inject_image_depth
+            .as_deref()
+            .map(|label| {
+                std::ffi::CString::new(label)
+                    .map_err(|_| CliError::Usage("--inject-image-depth contains a NUL byte".into()))
+            })
+            .transpose()?,
         ..RenderOptions::default()
     };
     instance

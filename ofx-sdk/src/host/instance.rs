@@ -53,6 +53,13 @@ pub struct RenderOptions {
     pub bounds_padding: u32,
     /// How the source images' colour relates to their alpha.
     pub source_premultiplication: Premultiplication,
+    /// Fault injection for plugin tests: the `kOfxImageEffectPropPixelDepth` string written on every
+    /// image handed to the plugin (a depth it never declared, say), instead of the real one. The pixels
+    /// stay in the real depth; a correct plugin refuses the image with a message.
+    pub image_depth_label: Option<std::ffi::CString>,
+    /// Fault injection for plugin tests: the input clips stay connected but have no image at the frame
+    /// (`clipGetImage` fails), as Resolve does on some frames. A correct plugin reports it and survives.
+    pub withhold_source_images: bool,
 }
 
 impl Default for RenderOptions {
@@ -65,6 +72,8 @@ impl Default for RenderOptions {
             render_window: None,
             bounds_padding: 0,
             source_premultiplication: Premultiplication::UnPreMultiplied,
+            image_depth_label: None,
+            withhold_source_images: false,
         }
     }
 }

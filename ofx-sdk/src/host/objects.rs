@@ -114,6 +114,8 @@ pub(crate) struct ClipImage {
     pub render_scale: f64,
     pub field: Field,
     pub time: f64,
+    /// Fault injection: the pixel depth string written on the image instead of the buffer's real one.
+    pub depth_label: Option<CString>,
     /// Changes whenever the pixels do (`kOfxImagePropUniqueIdentifier`).
     pub unique_id: String,
 }

@@ -317,7 +317,7 @@ impl InstanceInner {
         }
 
         // The images of this render: every connected input at the render scale, and the output.
-        for input in &inputs {
+        for input in inputs.iter().filter(|_| !options.withhold_source_images) {
             let scaled = self.scaled_source(&mut st, input, scale);
             let comps = prefs
                 .components
@@ -338,6 +338,7 @@ impl InstanceInner {
                 render_scale: scale,
                 field: Field::None,
                 time,
+                depth_label: options.image_depth_label.clone(),
                 unique_id: format!("{:x}-{}-{}", self.effect.id(), input.name, st.serial),
             });
         }
@@ -365,6 +366,7 @@ impl InstanceInner {
             render_scale: scale,
             field: Field::None,
             time,
+            depth_label: options.image_depth_label.clone(),
             unique_id: format!("{:x}-Output-{}", self.effect.id(), st.serial),
         });
 

@@ -154,7 +154,8 @@ fn image_props(image: &ClipImage) -> PropertySet {
     let b = &image.buffer;
     let p = PropertySet::read_only("image");
     p.define_str(ofx_str!(kOfxPropType), ofx_str!(kOfxTypeImage));
-    p.define_str(ofx_str!(kOfxImageEffectPropPixelDepth), b.depth.as_cstr());
+    let depth = image.depth_label.as_deref().unwrap_or(b.depth.as_cstr());
+    p.define_str(ofx_str!(kOfxImageEffectPropPixelDepth), depth);
     p.define_str(
         ofx_str!(kOfxImageEffectPropComponents),
         b.components.as_cstr(),
@@ -311,6 +312,7 @@ mod tests {
                 render_scale: 1.0,
                 field: Field::None,
                 time: 1.0,
+                depth_label: None,
                 unique_id: "u1".into(),
             });
             assert_eq!(get(clip.ptr(), 1.0, std::ptr::null(), &mut img), 0);

@@ -1,0 +1,90 @@
+//! End-to-end in one process: the built bundle loaded by our host library, several instances at once.
+//! A broken instance must fail cleanly while another one renders correctly at the same time, and a
+//! missing source image is an error with a message, not a crash.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use ofx_sdk::Status;
+use ofx_sdk::host::RenderOptions;
+
+use common::{Rgba, instance, load_plugin, photo, test_model};
+
+#[test]
+fn a_broken_instance_does_not_disturb_another_rendering_at_the_same_time() {
+    let (_library, plugin) = load_plugin();
+    let good = instance(&plugin, &test_model("invert.onnx"), &photo("coffee.png"));
+    let broken = instance(&plugin, &test_model("corrupt.onnx"), &photo("coffee.png"));
+    let input = Rgba::read(&photo("coffee.png"));
+    let options = RenderOptions::default();
+
+    std::thread::scope(|scope| {
+        let good_thread = scope.spawn(|| {
+            for frame in 1..=6 {
+                let out = good
+                    .render(f64::from(frame), &options)
+                    .expect("the good instance renders");
+                for (o, i) in out.data().chunks_exact(4).zip(input.data.chunks_exact(4)) {
+                    for c in 0..3 {
+                        assert!((o[c] - (1.0 - i[c])).abs() < 1e-6);
+                    }
+                    assert_eq!(o[3], i[3]);
+                }
+            }
+        });
+        let broken_thread = scope.spawn(|| {
+            for frame in 1..=6 {
+                let err = broken
+                    .render(f64::from(frame), &options)
+                    .expect_err("the corrupt model must fail");
+                assert_eq!(err.status(), Some(Status::FAILED), "{err}");
+                let text: Vec<&str> = err.messages().iter().map(|m| m.text.as_str()).collect();
+                assert!(
+                    text.iter()
+                        .any(|t| t.contains("cannot load model") && t.contains("corrupt.onnx")),
+                    "messages: {text:?}"
+                );
+            }
+        });
+        good_thread.join().unwrap();
+        broken_thread.join().unwrap();
+    });
+    // Destroying the broken instance leaves the good one working.
+    drop(broken);
+    assert!(good.render(7.0, &options).is_ok());
+}
+
+#[test]
+fn a_missing_source_image_is_reported() {
+    let (_library, plugin) = load_plugin();
+    let instance = instance(&plugin, &test_model("invert.onnx"), &photo("chelsea.png"));
+    // The clip stays connected, but the host has no image for it at this frame (Resolve does that).
+    let options = RenderOptions {
+        withhold_source_images: true,
+        ..RenderOptions::default()
+    };
+    let err = instance
+        .render(3.0, &options)
+        .expect_err("no source, no render");
+    assert_eq!(err.status(), Some(Status::FAILED), "{err}");
+    let text: Vec<&str> = err.messages().iter().map(|m| m.text.as_str()).collect();
+    assert!(
+        text.iter()
+            .any(|t| t.contains("no source image at frame 3")),
+        "messages: {text:?}"
+    );
+}
+
+#[test]
+fn mix_zero_is_an_identity_the_host_can_skip() {
+    let (_library, plugin) = load_plugin();
+    let instance = instance(&plugin, &test_model("invert.onnx"), &photo("chelsea.png"));
+    instance.set_param_text("mix", "0").unwrap();
+    let report = instance
+        .render_with_report(1.0, &RenderOptions::default())
+        .unwrap();
+    assert_eq!(report.identity.as_deref(), Some("Source"));
+    assert!(report.render_action.is_none());
+}

@@ -76,7 +76,6 @@ impl Library {
     /// runs yet; [`Library::plugin`] loads and describes one.
     pub fn load(path: impl AsRef<Path>) -> Result<Library, HostError> {
         let (binary, bundle) = bundle::resolve(path.as_ref())?;
-        let host = host_struct();
         let open_flags = libloading::os::unix::RTLD_NOW | libloading::os::unix::RTLD_LOCAL;
         // SAFETY: opening a library runs its initialisers; a host has to trust the binary it is asked to
         // load (only process isolation would protect it).
@@ -102,6 +101,28 @@ impl Library {
         };
         // Kept loaded for the life of the process (see the module comment).
         let _ = lib.into_raw();
+        Self::from_entry_points(binary, bundle, set_host, get_number, get_plugin)
+    }
+
+    /// A plugin binary linked into this process rather than loaded from disk: its two entry points
+    /// (for example those `ofx_export!` generates in a test). `name` stands for the binary's path in
+    /// messages and descriptions.
+    pub fn in_process(
+        name: impl Into<PathBuf>,
+        get_number: unsafe extern "C" fn() -> c_int,
+        get_plugin: unsafe extern "C" fn(c_int) -> *mut OfxPlugin,
+    ) -> Result<Library, HostError> {
+        Self::from_entry_points(name.into(), None, None, get_number, get_plugin)
+    }
+
+    fn from_entry_points(
+        binary: PathBuf,
+        bundle: Option<PathBuf>,
+        set_host: Option<OfxSetHost>,
+        get_number: GetNumber,
+        get_plugin: GetPlugin,
+    ) -> Result<Library, HostError> {
+        let host = host_struct();
         if let Some(set_host) = set_host {
             // SAFETY: the OpenFX 1.5 entry point, called first with the host struct, which lives forever.
             let status = Status(unsafe { set_host(host) });

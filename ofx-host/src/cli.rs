@@ -100,6 +100,9 @@ pub struct RenderArgs {
     /// Extra pixels around the render window in the output image's bounds.
     #[arg(long, default_value_t = 0, value_name = "PIXELS")]
     pub bounds_padding: u32,
+    /// Create and destroy an instance for every frame, as MLT does, instead of one for the sequence.
+    #[arg(long)]
+    pub instance_per_frame: bool,
     /// Fault injection for plugin tests: label every image handed to the plugin with this pixel
     /// depth string (e.g. one it never declared) while the pixels keep their real depth.
     #[arg(long, value_name = "DEPTH")]

@@ -1,5 +1,7 @@
 //! Logging: `tracing` to stderr, filtered by `OFX_HOST_LOG` (EnvFilter syntax), `warn` by default.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 /// The environment variable with the log filter.
@@ -11,6 +13,8 @@ pub fn init() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, not in logs and pipes.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
 }

@@ -63,6 +63,17 @@ pub struct Run {
 /// Renders `input` into `output` through the bundle's Inference effect with the given model and extra
 /// arguments (`--param mix=0.5`, `--depth byte` ...).
 pub fn render(model: &Path, input: &Path, output: &Path, extra: &[&str]) -> Run {
+    render_with_env(model, input, output, extra, &[])
+}
+
+/// [`render`] with extra environment variables for `ofx-host` (and so for the plugin).
+pub fn render_with_env(
+    model: &Path,
+    input: &Path,
+    output: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
     let model_param = format!("modelFile={}", model.display());
     let mut command = Command::new(host_binary());
     command
@@ -73,7 +84,8 @@ pub fn render(model: &Path, input: &Path, output: &Path, extra: &[&str]) -> Run 
         .arg(input)
         .arg("--output")
         .arg(output)
-        .args(extra);
+        .args(extra)
+        .envs(env.iter().copied());
     let out = command.output().expect("running ofx-host");
     Run {
         success: out.status.success(),

@@ -73,25 +73,33 @@ pub fn run(args: &RenderArgs, _out: &mut dyn Write, err: &mut dyn Write) -> Resu
         describe_in_context_ms: ms(plugin.describe_in_context_time(ctx)?),
         ..Timings::default()
     };
-    let instance = plugin.instance(ctx).map_err(|e| with_messages(err, e))?;
-    timings.create_instance_ms = ms(instance.create_time());
-    let result = drive(args, &instance, &params, range, &mut timings, err);
-    report::messages(err, &instance.take_messages()).map_err(io)?;
-    // The instance is destroyed (and the plugin unloaded) whatever happened.
-    match instance.destroy() {
-        Ok(report) => {
-            for w in &report.warnings {
-                report::warning(err, w).map_err(io)?;
+    // One instance for the sequence, or a fresh one per frame as MLT does.
+    let sequences: Vec<FrameRange> = if args.instance_per_frame {
+        range.frames().map(FrameRange::single).collect()
+    } else {
+        vec![range]
+    };
+    for sequence in sequences {
+        let instance = plugin.instance(ctx).map_err(|e| with_messages(err, e))?;
+        timings.create_instance_ms = ms(instance.create_time());
+        let result = drive(args, &instance, &params, sequence, &mut timings, err);
+        report::messages(err, &instance.take_messages()).map_err(io)?;
+        // The instance is destroyed (and the plugin unloaded) whatever happened.
+        match instance.destroy() {
+            Ok(report) => {
+                for w in &report.warnings {
+                    report::warning(err, w).map_err(io)?;
+                }
+            }
+            Err(e) => {
+                report::messages(err, e.messages()).map_err(io)?;
+                if result.is_ok() {
+                    return Err(e.into());
+                }
             }
         }
-        Err(e) => {
-            report::messages(err, e.messages()).map_err(io)?;
-            if result.is_ok() {
-                return Err(e.into());
-            }
-        }
+        result?;
     }
-    result?;
     if let Some(path) = &args.timings_json {
         let json =
             serde_json::to_string_pretty(&timings).map_err(|e| CliError::Failed(e.to_string()))?;

@@ -88,3 +88,25 @@ fn mix_zero_is_an_identity_the_host_can_skip() {
     assert_eq!(report.identity.as_deref(), Some("Source"));
     assert!(report.render_action.is_none());
 }
+
+#[test]
+fn a_cancelled_render_stops_and_says_so() {
+    let (_library, plugin) = load_plugin();
+    let instance = instance(&plugin, &test_model("conv3x3.onnx"), &photo("coffee.png"));
+    let options = RenderOptions {
+        abort_on_progress: true,
+        ..RenderOptions::default()
+    };
+    let err = instance
+        .render(1.0, &options)
+        .expect_err("the render was cancelled");
+    assert_eq!(err.status(), Some(Status::FAILED), "{err}");
+    let text: Vec<&str> = err.messages().iter().map(|m| m.text.as_str()).collect();
+    assert!(
+        text.iter()
+            .any(|t| t.contains("render cancelled by the host")),
+        "messages: {text:?}"
+    );
+    // The next render, not cancelled, works.
+    assert!(instance.render(2.0, &RenderOptions::default()).is_ok());
+}

@@ -74,6 +74,9 @@ impl Effect for Inference {
     }
 
     fn describe(desc: &EffectDescriptor<'_>) -> Result<()> {
+        if let Some(bundle) = desc.plugin_file_path() {
+            engine::runtime::note_bundle_path(&bundle);
+        }
         desc.set_labels("ONNX Inference", "ONNX", "ONNX Inference (onnxfx)")?;
         desc.set_grouping("onnxfx")?;
         desc.set_plugin_description(
@@ -248,6 +251,8 @@ impl Effect for Inference {
             });
         }
 
+        // Hosts show this bar and let the artist cancel; `update` answers whether to go on.
+        let progress = instance.progress("ONNX Inference");
         let source = instance
             .clip(source_clip())?
             .image(time, None)?
@@ -261,7 +266,7 @@ impl Effect for Inference {
             |y| source.row(y),
         )?;
         drop(source);
-        if instance.abort_requested() {
+        if !progress.update(0.1) || instance.abort_requested() {
             return Err(Error::Aborted);
         }
 
@@ -277,7 +282,7 @@ impl Effect for Inference {
         let read_done = Instant::now();
         let result = model.run(&input)?;
         let run_done = Instant::now();
-        if instance.abort_requested() {
+        if !progress.update(0.9) || instance.abort_requested() {
             return Err(Error::Aborted);
         }
         let composed = channels::compose_output(&result, &rgba, scale, mix).ok_or_else(|| Error::ModelOutput {

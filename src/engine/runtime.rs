@@ -16,13 +16,36 @@ pub const VERSION: &str = env!("ONNXFX_ORT_VERSION");
 
 static ENVIRONMENT: OnceLock<std::result::Result<Environment, (PathBuf, String)>> = OnceLock::new();
 
-/// Where the bundled runtime is: beside the plugin binary (`Contents/Linux-x86-64/`).
+/// The bundle directory as the host reported it (`kOfxPluginPropFilePath`, read at Describe).
+static BUNDLE_PATH: OnceLock<PathBuf> = OnceLock::new();
+
+/// The folder of the bundle's binaries for this platform.
+const PLATFORM_DIR: &str = "Linux-x86-64";
+
+/// Remembers the bundle path the host gave at Describe (the first one wins: one binary, one bundle).
+pub fn note_bundle_path(path: &str) {
+    let _ = BUNDLE_PATH.set(PathBuf::from(path));
+}
+
+/// Where the bundled runtime is: in the binaries folder of the bundle the host says it loaded us from,
+/// or, for hosts that do not say (MLT), beside the plugin binary the loader mapped.
 pub fn library_path() -> Option<PathBuf> {
-    Some(
-        ofx_sdk::plugin::library_path()?
-            .parent()?
-            .join(LIBRARY_FILE),
-    )
+    let from_host = BUNDLE_PATH
+        .get()
+        .map(|bundle| {
+            bundle
+                .join("Contents")
+                .join(PLATFORM_DIR)
+                .join(LIBRARY_FILE)
+        })
+        .filter(|path| path.is_file());
+    from_host.or_else(|| {
+        Some(
+            ofx_sdk::plugin::library_path()?
+                .parent()?
+                .join(LIBRARY_FILE),
+        )
+    })
 }
 
 /// The process-wide ONNX Runtime environment, created on first use. A failure is remembered: the library

@@ -60,6 +60,9 @@ pub struct RenderOptions {
     /// Fault injection for plugin tests: the input clips stay connected but have no image at the frame
     /// (`clipGetImage` fails), as Resolve does on some frames. A correct plugin reports it and survives.
     pub withhold_source_images: bool,
+    /// Fault injection for plugin tests: cancel the render as soon as the plugin reports progress, as
+    /// an artist pressing cancel would, at a point that does not depend on timing.
+    pub abort_on_progress: bool,
 }
 
 impl Default for RenderOptions {
@@ -74,6 +77,7 @@ impl Default for RenderOptions {
             source_premultiplication: Premultiplication::UnPreMultiplied,
             image_depth_label: None,
             withhold_source_images: false,
+            abort_on_progress: false,
         }
     }
 }

@@ -49,6 +49,8 @@ pub(crate) struct EffectNode {
     pub clips: Mutex<Vec<Registered<ClipNode>>>,
     pub log: MessageLog,
     pub abort: AtomicBool,
+    /// Raise `abort` at the plugin's first progress report (a cancel at a deterministic point).
+    pub abort_on_progress: AtomicBool,
     pub progress: Mutex<Option<Progress>>,
     /// Handles of images fetched and not yet released.
     pub images: Mutex<Vec<usize>>,
@@ -75,6 +77,7 @@ impl EffectNode {
             clips: Mutex::new(Vec::new()),
             log: MessageLog::default(),
             abort: AtomicBool::new(false),
+            abort_on_progress: AtomicBool::new(false),
             progress: Mutex::new(None),
             images: Mutex::new(Vec::new()),
             timeline: Mutex::new((0.0, 0.0, 0.0)),

@@ -252,6 +252,9 @@ impl InstanceInner {
         let _serial = self.core.serial();
         let mut st = self.state()?;
         self.effect.abort.store(false, Ordering::Relaxed);
+        self.effect
+            .abort_on_progress
+            .store(options.abort_on_progress, Ordering::Relaxed);
         st.time = time;
         if st.sequence.is_none() {
             self.set_frame_range(time, time);

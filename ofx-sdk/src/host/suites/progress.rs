@@ -2,6 +2,7 @@
 //! `kOfxStatReplyNo` once the host has asked the instance to abort.
 
 use std::ffi::{c_char, c_void};
+use std::sync::atomic::Ordering;
 
 use crate::raw::sys::{self, OfxStatus};
 use crate::status::Status;
@@ -58,6 +59,9 @@ unsafe extern "C" fn update(effect: *mut c_void, value: f64) -> OfxStatus {
         let effect = EFFECTS.get(effect).ok_or(Status::ERR_BAD_HANDLE)?;
         if let Some(p) = lock(&effect.progress).as_mut() {
             p.value = value;
+        }
+        if effect.abort_on_progress.load(Ordering::Relaxed) {
+            effect.abort.store(true, Ordering::Relaxed);
         }
         Ok(if effect.aborted() {
             Status::REPLY_NO

@@ -110,3 +110,27 @@ fn a_cancelled_render_stops_and_says_so() {
     // The next render, not cancelled, works.
     assert!(instance.render(2.0, &RenderOptions::default()).is_ok());
 }
+
+#[test]
+fn the_info_field_describes_the_model_or_why_it_cannot_be_used() {
+    let (_library, plugin) = load_plugin();
+    let info = |model: &str| {
+        let instance = instance(&plugin, &test_model(model), &photo("chelsea.png"));
+        match instance.param("modelInfo").unwrap() {
+            ofx_sdk::host::ParamValue::String(text) => text,
+            other => panic!("modelInfo is {other:?}"),
+        }
+    };
+    let text = info("upscale2x.onnx");
+    assert!(
+        text.contains("input 'image' [?, 3, ?, ?] float32") && text.contains("scale x2"),
+        "{text}"
+    );
+    let text = info("two_outputs.onnx");
+    assert!(
+        text.contains("output 'half'") && text.contains("other outputs ignored: inverted"),
+        "{text}"
+    );
+    let text = info("not_image.onnx");
+    assert!(text.contains("not usable as an image model"), "{text}");
+}

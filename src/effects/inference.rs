@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use ofx_sdk::plugin::{
     ClipDef, Effect, EffectDescriptor, EffectInstance, Identity, InstanceChangedArgs,
-    IsIdentityArgs, MessageLevel, ParamDef, RegionOfDefinitionArgs, RegionsOfInterest,
-    RegionsOfInterestArgs, RenderArgs, StringMode,
+    IsIdentityArgs, ParamDef, RegionOfDefinitionArgs, RegionsOfInterest, RegionsOfInterestArgs,
+    RenderArgs, StringMode,
 };
 use ofx_sdk::{Components, Context, PixelDepth, RectD, RectI, RenderThreadSafety, ofx_str};
 
@@ -47,15 +47,14 @@ impl Inference {
         engine::model(&PathBuf::from(path))
     }
 
-    /// Fills the info field with what the model takes and gives, or why it cannot be used.
+    /// Fills the info field with what the model takes and gives, or why it cannot be used. No dialog:
+    /// hosts create instances when they open a project (MLT for every frame), and a failing render
+    /// already leaves its reason on the node.
     fn update_info(instance: &EffectInstance<'_>, time: f64) -> Result<()> {
         let text = match Self::model(instance, time) {
             Ok(model) => model.describe(),
             Err(Error::NoModel) => String::new(),
-            Err(e) => {
-                instance.message(MessageLevel::Error, &format!("onnxfx: {e}"));
-                e.to_string()
-            }
+            Err(e) => e.to_string(),
         };
         instance.param(PARAM_MODEL_INFO)?.set_string(&text)?;
         Ok(())

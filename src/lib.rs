@@ -11,7 +11,9 @@ pub mod effects;
 pub mod engine;
 pub mod error;
 pub mod logging;
+pub mod manifest;
 pub mod pixels;
+pub mod tiling;
 
 pub use error::{Error, Result};
 

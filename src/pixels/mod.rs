@@ -4,7 +4,9 @@
 //! Data walks one way: host rows → [`read::read_rgba`] → [`Planar`] RGBA → [`channels::model_input`] →
 //! tensor → session → tensor → [`channels::compose_output`] (alpha, mix) → [`write::write_rgba`] → host rows.
 
+pub mod alpha;
 pub mod channels;
+pub mod colour;
 pub mod planar;
 pub mod read;
 pub mod sample;

@@ -1,0 +1,1 @@
+//! Model manifests: filled in by the manifest work (issue 4).

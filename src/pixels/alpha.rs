@@ -1,0 +1,1 @@
+//! Premultiplication and bad-value policy: filled in by the colour work (issue 4).

@@ -1,0 +1,1 @@
+//! Colour encodings: filled in by the colour work (issue 4).

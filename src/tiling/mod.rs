@@ -1,0 +1,1 @@
+//! Tiling: filled in by the tiling work (issue 4).

@@ -9,12 +9,12 @@ use std::time::Instant;
 
 use ofx_sdk::plugin::{
     ClipDef, Effect, EffectDescriptor, EffectInstance, Identity, InstanceChangedArgs,
-    IsIdentityArgs, ParamDef, RegionOfDefinitionArgs, RegionsOfInterest, RegionsOfInterestArgs,
-    RenderArgs, StringMode,
+    IsIdentityArgs, MessageLevel, ParamDef, RegionOfDefinitionArgs, RegionsOfInterest,
+    RegionsOfInterestArgs, RenderArgs, StringMode,
 };
 use ofx_sdk::{Components, Context, PixelDepth, RectD, RectI, RenderThreadSafety, ofx_str};
 
-use crate::engine::{self, ImageModel};
+use crate::engine::{self, Device, ImageModel, Precision, RunOptions};
 use crate::error::{Error, Result};
 use crate::pixels::{channels, read, write};
 
@@ -22,6 +22,14 @@ use crate::pixels::{channels, read, write};
 pub const PARAM_MODEL_FILE: &CStr = c"modelFile";
 pub const PARAM_MIX: &CStr = c"mix";
 pub const PARAM_MODEL_INFO: &CStr = c"modelInfo";
+pub const PARAM_DEVICE: &CStr = c"device";
+pub const PARAM_PRECISION: &CStr = c"precision";
+pub const PARAM_RELOAD: &CStr = c"reloadModel";
+
+/// The Device choice's options, in order (saved projects store the index).
+const DEVICE_OPTIONS: [&str; 2] = ["CPU", "GPU if available"];
+/// The Precision choice's options, in order.
+const PRECISION_OPTIONS: [&str; 2] = ["float32", "float16"];
 
 /// Frames above this many pixels are refused rather than risking the host's memory in one tensor.
 /// Tiling will lift the limit.
@@ -44,7 +52,17 @@ impl Inference {
         if path.trim().is_empty() {
             return Err(Error::NoModel);
         }
-        engine::model(&PathBuf::from(path))
+        let options = RunOptions {
+            device: match instance.param(PARAM_DEVICE)?.int_at(time)? {
+                1 => Device::Gpu,
+                _ => Device::Cpu,
+            },
+            precision: match instance.param(PARAM_PRECISION)?.int_at(time)? {
+                1 => Precision::Float16,
+                _ => Precision::Float32,
+            },
+        };
+        engine::model(&PathBuf::from(path), options)
     }
 
     /// Fills the info field with what the model takes and gives, or why it cannot be used. No dialog:
@@ -131,6 +149,20 @@ impl Effect for Inference {
                 .hint("Blend between the source (0) and the model's output (1)."),
         )?;
         desc.define_param(
+            &ParamDef::choice("device", "Device", &DEVICE_OPTIONS, 0)
+                .hint("Where the model runs. A GPU that is missing or fails falls back to the CPU, and the Model field says why.")
+                .animates(false),
+        )?;
+        desc.define_param(
+            &ParamDef::choice("precision", "Precision", &PRECISION_OPTIONS, 0)
+                .hint("float16 halves GPU memory and time where the provider supports it (TensorRT) or the model is float16.")
+                .animates(false),
+        )?;
+        desc.define_param(
+            &ParamDef::push_button("reloadModel", "Reload Model")
+                .hint("Load the model file again (after editing it in place)."),
+        )?;
+        desc.define_param(
             &ParamDef::string("modelInfo", "Model", "", StringMode::Label)
                 .hint("The model's input and output tensors, or why it cannot be used.")
                 .animates(false)
@@ -152,8 +184,34 @@ impl Effect for Inference {
         instance: &EffectInstance<'_>,
         args: &InstanceChangedArgs,
     ) -> Result<()> {
-        if !args.is_clip && args.name.as_bytes() == PARAM_MODEL_FILE.to_bytes() {
+        if args.is_clip {
+            return Ok(());
+        }
+        let name = args.name.as_bytes();
+        if name == PARAM_RELOAD.to_bytes() {
+            let path = instance.param(PARAM_MODEL_FILE)?.string_at(args.time)?;
+            engine::cache::reload(&PathBuf::from(path));
+        }
+        if [
+            PARAM_MODEL_FILE,
+            PARAM_DEVICE,
+            PARAM_PRECISION,
+            PARAM_RELOAD,
+        ]
+        .iter()
+        .any(|p| p.to_bytes() == name)
+        {
             Self::update_info(instance, args.time)?;
+            // The artist just chose this: say at once when the device or precision cannot be had.
+            if let Ok(model) = Self::model(instance, args.time) {
+                let notes = model.provider().notes;
+                if !notes.is_empty() {
+                    instance.message(
+                        MessageLevel::Warning,
+                        &format!("onnxfx: {}", notes.join("; ")),
+                    );
+                }
+            }
         }
         Ok(())
     }

@@ -16,6 +16,10 @@ pub enum Error {
     #[error("cannot load ONNX Runtime from {path}: {reason}")]
     Runtime { path: PathBuf, reason: String },
 
+    /// The model's description (sidecar, embedded manifest, parameters) is invalid.
+    #[error(transparent)]
+    Manifest(#[from] crate::manifest::Error),
+
     #[error("no model file is set: choose an .onnx file in the Model File parameter")]
     NoModel,
 

@@ -567,7 +567,7 @@ impl Parser {
                     layer.encoding = self.choice(
                         v,
                         &at,
-                        Encoding::parse,
+                        Encoding::from_name,
                         &names(&Encoding::ALL, Encoding::name),
                     );
                 }

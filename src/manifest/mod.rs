@@ -9,7 +9,7 @@
 //! defaults < graph < ONNX standard image keys < embedded manifest < sidecar < user parameters
 //! ```
 //!
-//! - *defaults*: [`DEFAULT_LAYOUT`], [`DEFAULT_ENCODING`] ... (the identity pipeline);
+//! - *defaults*: [`DEFAULT_LAYOUT`], [`DEFAULT_ENCODING`] ... (NCHW, 0..1, sRGB);
 //! - *graph*: shapes (layout, channel count, fixed size, scale), passed in as plain [`GraphInfo`] or read
 //!   from the protobuf by [`onnx::read_summary`];
 //! - *image keys*: `Image.BitmapPixelFormat`, `Image.ColorSpaceGamma`, `Image.NominalPixelRange` in the
@@ -64,10 +64,11 @@ pub const MAX_DOCUMENT_BYTES: u64 = 1 << 20;
 /// Layout when neither the graph nor any document says: PyTorch, which exports most ONNX image models,
 /// is channels-first.
 pub const DEFAULT_LAYOUT: Layout = Layout::Nchw;
-/// Encoding when nothing says: scene-linear, so that in linear hosts (Nuke, Natron) the model sees the
-/// host's values unchanged, as it did before manifests existed. Models trained on photographs usually
-/// want [`Encoding::Srgb`]: their manifest (or `Image.ColorSpaceGamma = SRGB`, or the parameter) says so.
-pub const DEFAULT_ENCODING: Encoding = Encoding::Linear;
+/// Encoding when nothing says: sRGB, the curve almost every image model was trained on (photographs
+/// and renders saved as 8-bit sRGB). The clip's encoding comes from the host (OpenFX colour management)
+/// or the Working Space parameter, and the node converts between the two; a model trained on linear
+/// data says so in its manifest (or `Image.ColorSpaceGamma = Linear`, or the parameter).
+pub const DEFAULT_ENCODING: Encoding = Encoding::Srgb;
 /// Value range when nothing says: 0..1, the identity map (the host's values as they are).
 pub const DEFAULT_NORMALIZE: Normalize = Normalize::Preset(Preset::ZeroOne);
 /// The clip an image input reads when the document names none (issue 8 maps inputs to other clips).

@@ -639,7 +639,7 @@ fn infer_uses_the_graph_and_documented_defaults() {
     assert_eq!(input.format.channels, ChannelOrder::Rgb);
     assert_eq!(input.format.normalize, DEFAULT_NORMALIZE);
     assert_eq!(input.format.encoding, DEFAULT_ENCODING);
-    assert!(input.format.hdr, "linear defaults to HDR");
+    assert!(!input.format.hdr, "sRGB defaults to no HDR");
     assert!(input.format.affine.is_identity());
     assert_eq!(
         input.size,

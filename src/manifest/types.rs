@@ -137,44 +137,13 @@ impl ChannelOrder {
     }
 }
 
-/// The transfer curve the model's values are encoded with. Only the curve: primaries are the host's
-/// working primaries (schema 1 converts no gamut).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Encoding {
-    /// Scene-linear light.
-    Linear,
-    /// The IEC 61966-2-1 sRGB curve (piecewise: linear toe, 2.4 power).
-    Srgb,
-    /// The ITU-R BT.709 camera OETF (linear below 0.018, 0.45 power above).
-    Rec709,
-    /// The ACEScct log curve (S-2016-001), values around 0..1.5 for scene-linear 0..~200.
-    #[serde(rename = "acescct")]
-    AcesCct,
-}
+/// The transfer curve the model's values are encoded with: the pixel pipeline's own type. Only the
+/// curve: primaries are the host's working primaries (schema 1 converts no gamut).
+pub use crate::pixels::colour::Encoding;
 
-impl Encoding {
-    pub const ALL: [Encoding; 4] = [
-        Encoding::Linear,
-        Encoding::Srgb,
-        Encoding::Rec709,
-        Encoding::AcesCct,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Encoding::Linear => "linear",
-            Encoding::Srgb => "srgb",
-            Encoding::Rec709 => "rec709",
-            Encoding::AcesCct => "acescct",
-        }
-    }
-
-    /// Case-insensitive.
-    pub fn parse(text: &str) -> Option<Encoding> {
-        Self::ALL
-            .into_iter()
-            .find(|e| e.name().eq_ignore_ascii_case(text))
+impl Serialize for Encoding {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
     }
 }
 
@@ -479,33 +448,8 @@ impl Affine {
     }
 }
 
-/// How a model constrains the spatial size of an image input (same shape as the tiling module's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SizeConstraint {
-    Any,
-    /// Exactly this size (a graph with a static height and width).
-    Fixed {
-        width: usize,
-        height: usize,
-    },
-    /// Width and height both multiples of this.
-    MultipleOf(usize),
-}
-
-impl SizeConstraint {
-    pub fn accepts(self, width: usize, height: usize) -> bool {
-        match self {
-            SizeConstraint::Any => true,
-            SizeConstraint::Fixed {
-                width: w,
-                height: h,
-            } => width == w && height == h,
-            SizeConstraint::MultipleOf(n) => {
-                n > 0 && width.is_multiple_of(n) && height.is_multiple_of(n)
-            }
-        }
-    }
-}
+/// How a model constrains the spatial size of an image input: the tiling planner's own type.
+pub use crate::tiling::SizeConstraint;
 
 impl Serialize for SizeConstraint {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

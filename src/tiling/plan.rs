@@ -17,7 +17,7 @@
 use ofx_sdk::RectI;
 
 /// How the model constrains the spatial size of its input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SizeConstraint {
     /// Any width and height.
     Any,
@@ -25,6 +25,22 @@ pub enum SizeConstraint {
     Fixed { width: usize, height: usize },
     /// Width and height both multiples of this (networks with strided downsampling).
     MultipleOf(usize),
+}
+
+impl SizeConstraint {
+    /// Whether an input of `width` x `height` satisfies the constraint.
+    pub fn accepts(self, width: usize, height: usize) -> bool {
+        match self {
+            SizeConstraint::Any => true,
+            SizeConstraint::Fixed {
+                width: w,
+                height: h,
+            } => width == w && height == h,
+            SizeConstraint::MultipleOf(n) => {
+                n > 0 && width.is_multiple_of(n) && height.is_multiple_of(n)
+            }
+        }
+    }
 }
 
 /// What to tile and under which constraints.

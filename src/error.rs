@@ -64,6 +64,10 @@ pub enum Error {
         limit: usize,
     },
 
+    /// Tiling could not plan or assemble the frame.
+    #[error("tiling: {0}")]
+    Tiling(String),
+
     #[error("render cancelled by the host")]
     Aborted,
 }

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod error;
 pub mod logging;
 pub mod manifest;
+pub mod pipeline;
 pub mod pixels;
 pub mod tiling;
 

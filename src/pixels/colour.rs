@@ -34,14 +34,17 @@ pub enum Encoding {
     Srgb,
     Rec709,
     AcesCct,
+    /// Values that are not light (depth, probabilities, motion vectors): never converted.
+    Data,
 }
 
 impl Encoding {
-    pub const ALL: [Encoding; 4] = [
+    pub const ALL: [Encoding; 5] = [
         Encoding::Linear,
         Encoding::Srgb,
         Encoding::Rec709,
         Encoding::AcesCct,
+        Encoding::Data,
     ];
 
     /// The stable lower-case name used by manifests and parameters.
@@ -51,6 +54,7 @@ impl Encoding {
             Encoding::Srgb => "srgb",
             Encoding::Rec709 => "rec709",
             Encoding::AcesCct => "acescct",
+            Encoding::Data => "data",
         }
     }
 
@@ -64,7 +68,7 @@ impl Encoding {
     /// Scene-linear → this encoding.
     pub fn encode(self, linear: f32) -> f32 {
         match self {
-            Encoding::Linear => linear,
+            Encoding::Linear | Encoding::Data => linear,
             Encoding::Srgb => Srgb::encode(linear),
             Encoding::Rec709 => Rec709::encode(linear),
             Encoding::AcesCct => AcesCct::encode(linear),
@@ -74,7 +78,7 @@ impl Encoding {
     /// This encoding → scene-linear.
     pub fn decode(self, encoded: f32) -> f32 {
         match self {
-            Encoding::Linear => encoded,
+            Encoding::Linear | Encoding::Data => encoded,
             Encoding::Srgb => Srgb::decode(encoded),
             Encoding::Rec709 => Rec709::decode(encoded),
             Encoding::AcesCct => AcesCct::decode(encoded),
@@ -84,11 +88,12 @@ impl Encoding {
 
 /// Re-encodes `values` from `from` to `to` in place (one pass, threaded on large slices).
 pub fn convert_slice(values: &mut [f32], from: Encoding, to: Encoding) {
-    if from == to {
+    // Data is not light: nothing converts to or from it.
+    if from == to || from == Encoding::Data || to == Encoding::Data {
         return;
     }
     match from {
-        Encoding::Linear => convert_from::<Linear>(values, to),
+        Encoding::Linear | Encoding::Data => convert_from::<Linear>(values, to),
         Encoding::Srgb => convert_from::<Srgb>(values, to),
         Encoding::Rec709 => convert_from::<Rec709>(values, to),
         Encoding::AcesCct => convert_from::<AcesCct>(values, to),
@@ -119,7 +124,7 @@ trait Curve {
 
 fn convert_from<F: Curve>(values: &mut [f32], to: Encoding) {
     match to {
-        Encoding::Linear => apply::<F, Linear>(values),
+        Encoding::Linear | Encoding::Data => apply::<F, Linear>(values),
         Encoding::Srgb => apply::<F, Srgb>(values),
         Encoding::Rec709 => apply::<F, Rec709>(values),
         Encoding::AcesCct => apply::<F, AcesCct>(values),

@@ -23,6 +23,7 @@ OPSET = 17
 IR_VERSION = 8
 TOLERANCE = 1e-5
 FLOAT = TensorProto.FLOAT
+FLOAT16 = TensorProto.FLOAT16
 
 # Symbolic dimensions: the plugin must not assume a fixed batch or frame size.
 N, H, W = "N", "H", "W"
@@ -206,6 +207,51 @@ def fixed_64():
     return m
 
 
+def clamp01():
+    # y = min(max(x, 0), 1): a model that cannot give back values above 1, for the HDR policy.
+    return model(
+        "clamp01",
+        [helper.make_node("Clip", ["image", "low", "high"], ["output"])],
+        [image("image", 3)],
+        [image("output", 3)],
+        [const("low", 0.0), const("high", 1.0)],
+    )
+
+
+def nan_output():
+    # y = sqrt(x - 2): NaN for every image value in 0..1, a model gone wrong.
+    return model(
+        "nan_output",
+        [helper.make_node("Sub", ["image", "two"], ["shifted"]), helper.make_node("Sqrt", ["shifted"], ["output"])],
+        [image("image", 3)],
+        [image("output", 3)],
+        [const("two", 2.0)],
+    )
+
+
+def reshape_64():
+    # Declares dynamic H and W but reshapes to 64x64: any other size fails inside the run, so a tile of
+    # another size fails where the probe (64x64) succeeded.
+    return model(
+        "reshape_64",
+        [helper.make_node("Reshape", ["image", "shape"], ["output"])],
+        [image("image", 3)],
+        [image("output", 3)],
+        [numpy_helper.from_array(np.array([1, 3, 64, 64], dtype=np.int64), "shape")],
+    )
+
+
+def invert_fp16():
+    # invert with float16 input and output: the node converts at the boundary.
+    return model(
+        "invert_fp16",
+        [helper.make_node("Sub", ["one", "image"], ["output"])],
+        [image("image", 3, elem=FLOAT16)],
+        [image("output", 3, elem=FLOAT16)],
+        [numpy_helper.from_array(np.array(1.0, dtype=np.float16), "one")],
+    )
+
+
 # ---- expectations ------------------------------------------------------------------------------------
 
 
@@ -233,6 +279,8 @@ GOOD = {
     "two_outputs": (two_outputs, (2, 3, 8, 12), lambda x: [0.5 * x, 1 - x]),
     "rgba_identity": (rgba_identity, (2, 4, 8, 12), lambda x: [x]),
     "luma": (luma, (2, 3, 8, 12), lambda x: [np.einsum("c,nchw->nhw", LUMA, x)[:, None]]),
+    "clamp01": (clamp01, (2, 3, 8, 12), lambda x: [np.clip(x, 0, 1)]),
+    "invert_fp16": (invert_fp16, (2, 3, 8, 12), lambda x: [1 - x]),
 }
 
 # Valid ONNX that runs, but is not something an image plugin can use.
@@ -242,26 +290,36 @@ WRONG_FOR_IMAGES = {
     "bad_output_shape": (bad_output_shape, (1, 3, 8, 12), lambda x: [x.mean(axis=(2, 3), keepdims=True)]),
     "two_channel_output": (two_channel_output, (1, 3, 8, 12), lambda x: [x[:, :2]]),
     "fixed_64": (fixed_64, (1, 3, 64, 64), lambda x: [1 - x]),
+    "nan_output": (nan_output, (1, 3, 8, 12), lambda x: [np.sqrt(x - 2)]),
+    "reshape_64": (reshape_64, (1, 3, 64, 64), lambda x: [x]),
 }
 
 
 def check_runs(path, shape, expect, rng):
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     input_meta = session.get_inputs()[0]
+    tolerance = TOLERANCE
     if input_meta.type == "tensor(int64)":
         x = rng.integers(0, 256, size=shape, dtype=np.int64)
+    elif input_meta.type == "tensor(float16)":
+        x = rng.random(shape, dtype=np.float32).astype(np.float16)
+        tolerance = 1e-3  # half precision
     else:
         x = rng.random(shape, dtype=np.float32)
     got = session.run(None, {input_meta.name: x})
-    want = expect(x)
+    with np.errstate(invalid="ignore"):
+        want = expect(x)
     assert len(got) == len(want), f"{path.name}: {len(got)} outputs, expected {len(want)}"
     worst = 0.0
     for g, w in zip(got, want):
         assert g.shape == w.shape, f"{path.name}: output shape {g.shape}, expected {w.shape}"
-        worst = max(worst, float(np.max(np.abs(g - w.astype(np.float32)))))
+        g, w = g.astype(np.float32), w.astype(np.float32)
+        # NaN where expected (a model made to produce NaN), and nowhere else.
+        assert np.array_equal(np.isnan(g), np.isnan(w)), f"{path.name}: NaN where not expected"
+        worst = max(worst, float(np.max(np.abs(np.nan_to_num(g) - np.nan_to_num(w)))))
     names = [o.name for o in session.get_outputs()]
     print(f"  {path.name:24} outputs {names} max abs diff {worst:.2e}")
-    assert worst <= TOLERANCE, f"{path.name}: max abs diff {worst} > {TOLERANCE}"
+    assert worst <= tolerance, f"{path.name}: max abs diff {worst} > {tolerance}"
 
 
 def check_unloadable(path):

@@ -234,7 +234,7 @@ impl ImageModel {
         shape: &[usize],
         data: &[f32],
         outputs: &[&str],
-        consume: &mut dyn FnMut(usize, &[usize], &[f32]) -> std::result::Result<(), String>,
+        consume: &mut OutputSink<'_>,
     ) -> Result<()> {
         let shape_text = format_shape(&shape.iter().map(|d| as_dim(*d)).collect::<Vec<_>>());
         let failed = |reason: String| Error::Inference {
@@ -289,7 +289,7 @@ impl ImageModel {
         shape: &[usize],
         data: &[f32],
         outputs: &[&str],
-        consume: &mut dyn FnMut(usize, &[usize], &[f32]) -> std::result::Result<(), String>,
+        consume: &mut OutputSink<'_>,
     ) -> std::result::Result<(), Failure> {
         let prepare = |e: ort::Error| Failure::Run(e.to_string());
         let value: SessionInputValue<'_> = match self.elements.get(input_name) {
@@ -347,6 +347,13 @@ impl ImageModel {
     }
 }
 
+/// Receives output `index` of a run as (shape, values); an error says why the values do not fit.
+pub type OutputSink<'a> =
+    dyn FnMut(usize, &[usize], &[f32]) -> std::result::Result<(), String> + 'a;
+
+/// Receives one tensor as (shape, values).
+type TensorSink<'a> = dyn FnMut(&[usize], &[f32]) -> std::result::Result<(), String> + 'a;
+
 /// Why a run failed: the runtime refused (worth retrying on the CPU), or its outputs did not fit.
 enum Failure {
     Run(String),
@@ -362,10 +369,7 @@ impl Failure {
 }
 
 /// Hands an output tensor to `f` as float32 (in place, or converted from float16).
-fn with_f32_view(
-    value: &DynValue,
-    f: &mut dyn FnMut(&[usize], &[f32]) -> std::result::Result<(), String>,
-) -> std::result::Result<(), String> {
+fn with_f32_view(value: &DynValue, f: &mut TensorSink<'_>) -> std::result::Result<(), String> {
     let dims = |shape: &[i64]| {
         shape
             .iter()

@@ -344,3 +344,38 @@ fn a_float16_model_runs_with_conversions_at_the_boundary() {
         }
     }
 }
+
+#[test]
+fn at_a_render_scale_below_one_the_model_runs_on_the_smaller_image() {
+    // The host hands half-size images (Natron zoomed out); the output is the model's answer for them.
+    let dir = scratch();
+    let half = ["--render-scale", "0.5"];
+    let source = dir.path().join("source.png");
+    render_ok(
+        &test_model("manifest_sidecar.onnx"),
+        &photo("chelsea.png"),
+        &source,
+        &half,
+    );
+    let out = dir.path().join("inverted.png");
+    render_ok(
+        &test_model("invert.onnx"),
+        &photo("chelsea.png"),
+        &out,
+        &half,
+    );
+    let (source, output) = (read_u8(&source), read_u8(&out));
+    assert_eq!(output.dimensions(), source.dimensions());
+    assert!(
+        output.width() < 300,
+        "a half-size frame, got {}",
+        output.width()
+    );
+    // The host averages 2x2 pixels: values at half a code are common, and 255 - round(v) and
+    // round(255 - v) differ by one there.
+    for (s, o) in source.pixels().zip(output.pixels()) {
+        for c in 0..3 {
+            assert!((255 - s[c]).abs_diff(o[c]) <= 1, "{s:?} -> {o:?}");
+        }
+    }
+}

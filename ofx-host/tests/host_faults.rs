@@ -86,9 +86,25 @@ fn cropped_sources_and_renders_without_sequence_actions() {
         ..RenderOptions::default()
     };
     let image = instance.render(1.0, &options).unwrap();
+    // Without notification (as MLT), a parameter changes silently.
+    instance.set_notify_changes(false);
+    instance.set_param("gain", ParamValue::Double(3.0)).unwrap();
+    instance.set_notify_changes(true);
+    let silent = seen.lock().unwrap().len();
+    instance.set_param("gain", ParamValue::Double(2.0)).unwrap();
     set_action_observer(None);
     assert_eq!((image.width(), image.height()), (3, 2));
     let actions = seen.lock().unwrap().clone();
+    assert!(
+        !actions[..silent]
+            .iter()
+            .any(|a| a == "OfxActionInstanceChanged")
+    );
+    assert!(
+        actions[silent..]
+            .iter()
+            .any(|a| a == "OfxActionInstanceChanged")
+    );
     assert!(actions.iter().any(|a| a == "OfxImageEffectActionRender"));
     assert!(
         !actions.iter().any(|a| a.contains("SequenceRender")),

@@ -1,7 +1,10 @@
 //! An effect instance: parameters, source images, sequences and renders, each going through the real
-//! actions. All state sits behind one lock per instance, so actions on one instance are serialised (as
-//! the spec expects) while different instances render in parallel. A plugin that declared its renders
-//! thread-unsafe is also serialised across its instances.
+//! actions. The instance's state sits behind one lock, so actions on one instance are serialised (as
+//! the spec expects), except the Render action itself: it runs outside that lock, behind a render gate
+//! that is shared when the plugin declared itself fully thread-safe (several frames of one instance at
+//! once) and exclusive otherwise. Parameter changes may therefore reach a plugin while it renders, as
+//! they do from a host's interface thread. Different instances render in parallel; a plugin that
+//! declared its renders thread-unsafe is serialised across its instances.
 
 use std::collections::BTreeMap;
 use std::ffi::{CStr, CString};
@@ -188,6 +191,8 @@ pub(crate) struct InstanceInner {
     /// Held around each Render action: shared when the plugin is fully thread-safe, exclusive
     /// otherwise; destruction takes it exclusively, so it never overlaps a render.
     pub gate: RwLock<()>,
+    /// Whether parameter and clip changes send InstanceChanged.
+    pub notify: std::sync::atomic::AtomicBool,
     pub create_time: Duration,
     /// Why CreateInstance failed, for an instance kept anyway ([`CreateMode::KeepOnFailure`]).
     pub create_error: Option<String>,
@@ -363,6 +368,7 @@ impl Instance {
             effect,
             state: Mutex::new(state),
             gate: RwLock::new(()),
+            notify: std::sync::atomic::AtomicBool::new(true),
             create_time: called.elapsed,
             create_error,
         };
@@ -386,6 +392,14 @@ impl Instance {
     /// Why `CreateInstance` failed, for an instance kept with [`CreateMode::KeepOnFailure`].
     pub fn create_error(&self) -> Option<&str> {
         self.inner.create_error.as_deref()
+    }
+
+    /// Whether parameter and clip changes send `InstanceChanged` (on by default). Off, values change
+    /// silently, as in MLT, which never sends it.
+    pub fn set_notify_changes(&self, on: bool) {
+        self.inner
+            .notify
+            .store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The effect handle the plugin sees for this instance (as in [`super::ActionEvent::handle`]).
@@ -685,7 +699,8 @@ impl InstanceInner {
         Ok(())
     }
 
-    /// `BeginInstanceChanged`, `InstanceChanged` and `EndInstanceChanged` for a user edit.
+    /// `BeginInstanceChanged`, `InstanceChanged` and `EndInstanceChanged` for a user edit (nothing when
+    /// the instance was told not to notify changes).
     fn instance_changed(
         &self,
         kind: &CStr,
@@ -693,6 +708,9 @@ impl InstanceInner {
         time: f64,
         what: &str,
     ) -> Result<(), HostError> {
+        if !self.notify.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(());
+        }
         let reason = ofx_str!(kOfxChangeUserEdited);
         let bracket = action::in_args();
         bracket.define_str(ofx_str!(kOfxPropChangeReason), reason);

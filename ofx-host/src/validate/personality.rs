@@ -80,6 +80,11 @@ impl PersonalityArg {
         self == PersonalityArg::Mlt && safety != RenderThreadSafety::Unsafe
     }
 
+    /// Whether it tells instances about parameter and clip changes (MLT never sends InstanceChanged).
+    pub fn sends_instance_changed(self) -> bool {
+        self != PersonalityArg::Mlt
+    }
+
     /// Whether it treats clip preferences the host cannot honour as errors (Nuke).
     pub fn strict_clip_preferences(self) -> bool {
         self == PersonalityArg::Nuke

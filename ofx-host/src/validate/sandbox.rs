@@ -271,7 +271,7 @@ pub fn child(
             format!("validator error (a bug in ofx-host): {what}"),
         );
     }
-    rig.finish_statuses();
+    rig.finish();
     let result = serde_json::to_string(&rig.out).map_err(|e| CliError::Failed(e.to_string()))?;
     say(&format!("result {result}"));
     // Plugins may leave threads running (a render stuck after an abort); do not wait for them or for

@@ -52,7 +52,7 @@ fn battery(rig: &mut Rig, as_host: Personality, for_host: Personality) -> Batter
         failure: None,
         notes: Vec::new(),
     };
-    let prefix = format!("{}-{}", for_host.name(), as_host.name());
+    let prefix = as_host.name().to_owned();
     rig.begin(&prefix);
     let library = match Library::load_with(&rig.job.bundle, as_host.load_options()) {
         Ok(l) => l,
@@ -107,6 +107,7 @@ fn battery(rig: &mut Rig, as_host: Personality, for_host: Personality) -> Batter
         let fresh;
         let inst = if per_frame || shared.is_none() {
             let made = plugin.instance(ctx).and_then(|i| {
+                i.set_notify_changes(as_host.sends_instance_changed());
                 rig.apply_params(&i)?;
                 for clip in input_clips(&i) {
                     i.set_source(&clip, picture(W, H, 150, light))?;
@@ -174,6 +175,7 @@ fn battery(rig: &mut Rig, as_host: Personality, for_host: Personality) -> Batter
         }
     }
     if as_host == Personality::Mlt {
+        rig.begin("mlt-without-create");
         mlt_without_create(&plugin, ctx, rig, &mut b);
     }
     b.notes
@@ -338,7 +340,11 @@ fn mlt_without_create(plugin: &Plugin, ctx: Context, rig: &Rig, b: &mut Battery)
             return;
         }
     };
-    let _ = rig.prepare(&inst, W, H, 151);
+    inst.set_notify_changes(false);
+    let _ = rig.apply_params(&inst);
+    for clip in input_clips(&inst) {
+        let _ = inst.set_source(&clip, picture(W, H, 151, Personality::Mlt.light()));
+    }
     let options = RenderOptions {
         negative_row_bytes: true,
         ..RenderOptions::default()

@@ -269,7 +269,8 @@ pub fn without_instance_data(rig: &mut Rig) {
             return;
         }
     };
-    // Parameters and sources go in as MLT sends them; refusals are expected.
+    // Parameters and sources go in as MLT sets them, without InstanceChanged.
+    inst.set_notify_changes(false);
     let _ = rig.prepare(&inst, W, H, 6);
     let options = rig.options();
     let mut outcomes = Vec::new();

@@ -112,6 +112,10 @@ pub fn checked_render(
 
 /// The checks of [`checked_render`] on a report.
 pub fn check_report(rig: &mut Rig, case: &str, report: &RenderReport, strict: bool) {
+    rig.rendered += 1;
+    if report.identity.is_some() {
+        rig.identities += 1;
+    }
     let odd = checks::odd_values(&report.image, report.depth, report.components);
     let what = || {
         format!(

@@ -41,8 +41,9 @@ fn threads() -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Open file descriptors and what they point to.
+/// Open file descriptors and what they point to (without the one reading the list).
 fn fds() -> Vec<(String, PathBuf)> {
+    let listing = PathBuf::from(format!("/proc/{}/fd", std::process::id()));
     std::fs::read_dir("/proc/self/fd")
         .map(|d| {
             d.filter_map(|e| e.ok())
@@ -50,6 +51,7 @@ fn fds() -> Vec<(String, PathBuf)> {
                     let target = std::fs::read_link(e.path()).unwrap_or_default();
                     (e.file_name().to_string_lossy().into_owned(), target)
                 })
+                .filter(|(_, target)| *target != listing)
                 .collect()
         })
         .unwrap_or_default()

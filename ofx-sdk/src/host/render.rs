@@ -603,6 +603,18 @@ impl InstanceInner {
         let out = action::out_args();
         for clip in &clips {
             let comps = choose_components(options.components, &supported(clip));
+            if !clip.is_output() {
+                // What the input really carries before any preference (plugins read these to choose
+                // the output's components and depth).
+                clip.props.set_str(
+                    ofx_str!(kOfxImageClipPropUnmappedComponents),
+                    comps.as_cstr(),
+                );
+                clip.props.set_str(
+                    ofx_str!(kOfxImageClipPropUnmappedPixelDepth),
+                    depth.as_cstr(),
+                );
+            }
             out.define_str(
                 &suffixed("OfxImageClipPropComponents_", &clip.name),
                 comps.as_cstr(),

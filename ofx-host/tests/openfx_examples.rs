@@ -87,6 +87,8 @@ fn the_official_invert_and_basic_examples_are_validated() {
         .arg("validate")
         .arg(&invert)
         .arg(&basic)
+        // Basic is an identity at its default scale of 1: half makes it render.
+        .args(["--param", "scale=0.5"])
         .args(["--level", "10", "--seed", "1", "--timeout", "120", "--json"])
         .arg(&report_path)
         .env_remove("OFX_HOST_LOG")
@@ -120,4 +122,39 @@ fn the_official_invert_and_basic_examples_are_validated() {
             assert!(!all.contains("validator error"), "{s:#}");
         }
     }
+    // What the validator finds in them (the README lists it), so a change in what it catches shows.
+    let find = |plugin: usize, name: &str| {
+        plugins[plugin]["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    // Invert: its output image is never released (an inner declaration shadows the handle it
+    // releases), so memory grows with every render ...
+    let lifecycle = find(0, "action-lifecycle").to_string();
+    assert!(lifecycle.contains("did not release 1 image"), "{lifecycle}");
+    assert_eq!(find(0, "resource-memory")["status"], "fail");
+    // ... and it reads one row past its source's bounds (`y > rect.y2`), which shows when the
+    // source does not cover the render window.
+    let geometry = find(0, "render-geometry");
+    assert_eq!(geometry["status"], "fail");
+    assert!(
+        geometry.to_string().contains("source-partly-missing"),
+        "{geometry:#}"
+    );
+    // Basic renders every layout it declares (alpha too: it reads the clips' unmapped components) ...
+    assert_eq!(find(1, "render-formats")["status"], "pass");
+    // ... but dereferences missing instance data (a host that goes on after a failed creation).
+    let orphan = find(1, "render-without-instance-data");
+    assert_eq!(orphan["status"], "crash", "{orphan:#}");
+    assert!(
+        orphan["crash"]["signal"]
+            .as_str()
+            .unwrap()
+            .starts_with("SIGSEGV"),
+        "{orphan:#}"
+    );
 }

@@ -190,9 +190,16 @@ impl Rig {
         self.connect_sources(instance, w, h, salt)
     }
 
+    /// Sets the user's parameters; names this plugin does not have are skipped (one run may validate
+    /// several plugins; `describe-params` warns about them).
     pub fn apply_params(&self, instance: &Instance) -> Result<(), HostError> {
         for (name, value) in &self.job.params {
-            instance.set_param_text(name, value)?;
+            match instance.set_param_text(name, value) {
+                Err(HostError::UnknownParam(_)) => {}
+                other => {
+                    other?;
+                }
+            }
         }
         Ok(())
     }

@@ -47,7 +47,7 @@ scenarios! {
     ActionLifecycle => "action-lifecycle", 1,
         "the legal action sequence (create, instance changed, begin sequence, renders, end sequence, destroy), with every returned status checked";
     RenderFormats => "render-formats", 2,
-        "every supported pixel depth and component layout, rows stored bottom-up and top-down (negative row bytes)";
+        "every supported pixel depth and component layout, rows stored bottom-up and top-down (negative row bytes), and the other context";
     RenderGeometry => "render-geometry", 3,
         "1x1 and odd frames, render windows of 1x1, odd sizes and offsets (with tiles), render scales 1, 0.5 and 0.25, fields, image bounds larger than the window, sources cropped to the window";
     OutputCoverage => "output-coverage", 2,

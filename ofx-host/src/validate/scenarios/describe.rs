@@ -169,6 +169,19 @@ pub fn params(rig: &mut Rig) {
         for p in &c.params {
             check_param(rig, case, p, &c);
         }
+        let unknown: Vec<String> = rig
+            .job
+            .params
+            .iter()
+            .filter(|(n, _)| c.param(n).is_none())
+            .map(|(n, _)| n.clone())
+            .collect();
+        for name in unknown {
+            rig.warn(
+                Some(case),
+                format!("--param {name}: the plugin has no such parameter (ignored)"),
+            );
+        }
         rig.pass(Some(case), format!("{} parameter(s)", c.params.len()));
     }
 }

@@ -1,7 +1,7 @@
 //! Renders: formats, geometry, and the checks on the pixels that come out.
 
 use ofx_sdk::host::{Image, Instance, RenderOptions};
-use ofx_sdk::{Field, PixelDepth, RectI};
+use ofx_sdk::{Context, Field, PixelDepth, RectI};
 
 use super::{
     H, W, best_depth, canary_pair, check_report, checked_render, components, components_name,
@@ -60,9 +60,34 @@ pub fn formats(rig: &mut Rig) {
             }
         }
     }
+    // The other context this host runs, when the plugin has it too.
+    let others: Vec<Context> = plugin
+        .description()
+        .contexts
+        .iter()
+        .copied()
+        .filter(|c| *c != ctx && matches!(c, Context::Filter | Context::General))
+        .collect();
+    for other in others {
+        let case = format!("context-{}", ofx_sdk::host::names::context(other));
+        if !rig.wants(&case) {
+            continue;
+        }
+        rig.begin(&case);
+        let Some(inst) = instance(rig, &case, &plugin, other, W, H, 12) else {
+            continue;
+        };
+        let options = RenderOptions {
+            depth: Some(best_depth(&plugin)),
+            ..rig.options()
+        };
+        if canary_pair(rig, &case, &inst, 1.0, &options).is_some() {
+            done += 1;
+        }
+    }
     rig.pass(
         None,
-        format!("{done} depth x components x row order combinations rendered"),
+        format!("{done} depth x components x row order combinations (and other contexts) rendered"),
     );
 }
 

@@ -9,7 +9,6 @@ mod cmd;
 mod demo;
 mod deps;
 mod fetch;
-mod photo;
 mod python;
 mod soname;
 mod symbols;

@@ -67,7 +67,9 @@ pub fn plan(spec: &FrameSpec, options: &FrameOptions) -> Result<TilePlan> {
         None => {
             let in_channels = spec.input.format.channels.count();
             let cost = TileCost::estimate(in_channels, 4, spec.scale, tiling::DEFAULT_FEATURES);
-            tiling::auto_tile_size(options.tile_budget, cost, spec.size(), overlap)
+            // The budget alone sizes the tile; an overlap too wide for it shrinks below, as it
+            // does for a given tile size (sized with the overlap, a wide one failed every frame).
+            tiling::auto_tile_size(options.tile_budget, cost, spec.size(), 0)
                 .map_err(tiling_error)?
         }
     };

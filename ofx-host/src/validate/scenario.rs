@@ -57,9 +57,9 @@ scenarios! {
     OutputDeterminism => "output-determinism", 2,
         "the same frame rendered twice, and on a fresh instance, gives the same pixels";
     ParamChoices => "param-choices", 3,
-        "every choice option and both boolean values render";
+        "every choice option and both boolean values render (a value refused on its own warns)";
     ParamFuzz => "param-fuzz", 4,
-        "seeded random parameter values within the declared ranges (4 cases per level), each rendered and checked";
+        "each numeric parameter alone at both ends of its range, then seeded random values within the ranges for a random third of the parameters (4 cases per level), each rendered and checked";
     ParamOutOfRange => "param-out-of-range", 5,
         "parameter values beyond the declared ranges, as scripts and keyframes produce: the plugin must survive";
     ParamAnimation => "param-animation", 5,

@@ -101,6 +101,48 @@ fn random_value(p: &ParamDescription, rng: &mut fastrand::Rng) -> Option<ParamVa
     }
 }
 
+/// How a render with chosen parameter values went.
+enum Rendered {
+    Done,
+    /// The plugin refused the combination with an error status and told the artist why.
+    Refused(String),
+    Failed,
+}
+
+/// Renders with parameter values the validator chose. Some combinations make no sense to a plugin
+/// (a layout its model does not have, say): refusing them with an error status and a message is
+/// correct. Refusing without a word warns (the artist sees nothing); any other failure (the host could
+/// not use the plugin's answers) fails.
+fn render_chosen(
+    rig: &mut Rig,
+    case: &str,
+    inst: &Instance,
+    time: f64,
+    options: &ofx_sdk::host::RenderOptions,
+    values: &str,
+) -> Rendered {
+    match inst.render_with_report(time, options) {
+        Ok(r) => {
+            check_report(rig, case, &r, false);
+            Rendered::Done
+        }
+        Err(e) if e.status().is_some() && !e.messages().is_empty() => {
+            Rendered::Refused(e.to_string())
+        }
+        Err(e) if e.status().is_some() => {
+            rig.warn(
+                Some(case),
+                format!("{values}: refused without a message for the artist: {e}"),
+            );
+            Rendered::Refused(e.to_string())
+        }
+        Err(e) => {
+            rig.fail(Some(case), format!("render with {values} failed: {e}"));
+            Rendered::Failed
+        }
+    }
+}
+
 pub fn choices(rig: &mut Rig) {
     let Some((plugin, ctx)) = setup(rig) else {
         return;
@@ -148,8 +190,10 @@ pub fn choices(rig: &mut Rig) {
                 );
                 continue;
             }
-            if checked_render(rig, &case, &inst, 1.0, &options).is_some() {
-                done += 1;
+            match render_chosen(rig, &case, &inst, 1.0, &options, &format!("{}={v}", p.name)) {
+                Rendered::Done => done += 1,
+                Rendered::Refused(why) => refused_alone(rig, &case, &why),
+                Rendered::Failed => {}
             }
         }
     }
@@ -171,7 +215,39 @@ pub fn fuzz(rig: &mut Rig) {
     }
     let cases = rig.count(40, 4);
     let options = rig.options();
-    let mut done = 0;
+    // Each numeric parameter alone at both ends of its declared range.
+    let mut ends = 0;
+    for p in params.iter().filter(|p| p.min.is_some() && p.max.is_some()) {
+        for (end, pick_low) in [("min", true), ("max", false)] {
+            let case = format!("{}={end}", p.name);
+            if !rig.wants(&case) {
+                continue;
+            }
+            let Some(v) = numeric(p, |lo, hi| if pick_low { lo } else { hi }) else {
+                continue;
+            };
+            rig.begin(&case);
+            let Some(inst) = instance(rig, &case, &plugin, ctx, W, H, 70) else {
+                continue;
+            };
+            if let Err(e) = inst.set_param(&p.name, v.clone()) {
+                rig.fail(Some(&case), format!("setting {}={v} failed: {e}", p.name));
+                continue;
+            }
+            match render_chosen(rig, &case, &inst, 1.0, &options, &format!("{}={v}", p.name)) {
+                Rendered::Done => ends += 1,
+                Rendered::Refused(why) => refused_alone(rig, &case, &why),
+                Rendered::Failed => {}
+            }
+        }
+    }
+    if ends > 0 {
+        rig.pass(
+            None,
+            format!("{ends} range ends rendered, one parameter at a time"),
+        );
+    }
+    let (mut done, mut refused) = (0, Vec::new());
     for i in 0..cases {
         let case = i.to_string();
         if !rig.wants(&case) {
@@ -182,8 +258,14 @@ pub fn fuzz(rig: &mut Rig) {
         let Some(inst) = instance(rig, &case, &plugin, ctx, W, H, 71 + i as u64) else {
             continue;
         };
+        // A random third of the parameters (one at least) per case: varying all of them at once
+        // mostly makes combinations a plugin rightly refuses, and tests little of its rendering.
+        let pick = rng.usize(..params.len());
         let mut set = Vec::new();
-        for p in &params {
+        for (k, p) in params.iter().enumerate() {
+            if k != pick && rng.u8(..3) != 0 {
+                continue;
+            }
             let Some(v) = random_value(p, &mut rng) else {
                 continue;
             };
@@ -197,21 +279,54 @@ pub fn fuzz(rig: &mut Rig) {
             }
         }
         let time = 1.0 + i as f64;
-        match inst.render_with_report(time, &options) {
-            Ok(r) => {
-                check_report(rig, &case, &r, false);
-                done += 1;
-            }
-            Err(e) => rig.fail(
-                Some(&case),
-                format!("render with {} failed: {e}", set.join(" ")),
-            ),
+        match render_chosen(rig, &case, &inst, time, &options, &set.join(" ")) {
+            Rendered::Done => done += 1,
+            Rendered::Refused(why) => refused.push(format!("{case}: {why}")),
+            Rendered::Failed => {}
         }
     }
     rig.pass(
         None,
         format!("{done} of {cases} random parameter sets rendered"),
     );
+    note_refusals(rig, &refused);
+}
+
+/// A value refused on its own, every other parameter at its default: the declared constraints offer
+/// it, yet it cannot render. A warning: sometimes by design (a value that contradicts the loaded
+/// model), sometimes a range wider than the plugin can honour.
+fn refused_alone(rig: &mut Rig, case: &str, why: &str) {
+    rig.warn(
+        Some(case),
+        format!(
+            "a value the parameter declares, alone with the rest at defaults, is refused: {why}"
+        ),
+    );
+}
+
+/// Reports the combinations the plugin refused (correctly, with a message), with the first reasons.
+fn note_refusals(rig: &mut Rig, refused: &[String]) {
+    if refused.is_empty() {
+        return;
+    }
+    rig.pass(
+        None,
+        format!(
+            "{} combination(s) refused with an error and a message, as they should be when they make no sense to the plugin",
+            refused.len()
+        ),
+    );
+    // Each different reason once, with the first case that gave it.
+    let mut reasons: Vec<(&str, &str)> = Vec::new();
+    for r in refused {
+        let (case, why) = r.split_once(": ").unwrap_or(("", r.as_str()));
+        if !reasons.iter().any(|(_, w)| *w == why) {
+            reasons.push((case, why));
+        }
+    }
+    for (case, why) in reasons.into_iter().take(12) {
+        rig.pass(Some(case), format!("refused: {why}"));
+    }
 }
 
 pub fn out_of_range(rig: &mut Rig) {

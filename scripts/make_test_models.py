@@ -466,6 +466,27 @@ def manifest_bad():
     return with_metadata(m, {MANIFEST_KEY: json.dumps(BAD_MANIFEST)})
 
 
+MATTE_MANIFEST = {
+    "schema": "onnxfx.manifest/1",
+    "name": "luma matte (test)",
+    "task": "matte",
+    "inputs": [{"name": "image", "channels": "rgb", "encoding": "srgb"}],
+    "outputs": [{"name": "matte", "role": "alpha", "channels": "gray"}],
+}
+
+
+def matte():
+    # A one-channel output used as alpha: the Rec. 709 luma of the input, by the embedded manifest.
+    m = model(
+        "matte",
+        [helper.make_node("Conv", ["image", "w"], ["matte"])],
+        [image("image", 3)],
+        [image("matte", 1)],
+        [const("w", LUMA.reshape(1, 3, 1, 1))],
+    )
+    return with_metadata(m, {MANIFEST_KEY: json.dumps(MATTE_MANIFEST)})
+
+
 def manifest_nhwc_fixed():
     # NHWC, fixed 48x32 in, 96x64 out (nearest x2): layout, size and scale all follow from the graph.
     return model(
@@ -495,6 +516,7 @@ MANIFEST_MODELS = {
     "manifest_image_keys": (manifest_image_keys, (2, 3, 8, 12), lambda x: [255 - x]),
     "manifest_sidecar": (manifest_sidecar, (2, 3, 8, 12), lambda x: [x]),
     "manifest_bad": (manifest_bad, (2, 3, 8, 12), lambda x: [x]),
+    "matte": (matte, (2, 3, 8, 12), lambda x: [np.einsum("c,nchw->nhw", LUMA, x)[:, None]]),
     "manifest_nhwc_fixed": (
         manifest_nhwc_fixed,
         (1, 32, 48, 3),

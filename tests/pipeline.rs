@@ -344,3 +344,111 @@ fn a_float16_model_runs_with_conversions_at_the_boundary() {
         }
     }
 }
+
+#[test]
+fn at_a_render_scale_below_one_the_model_runs_on_the_smaller_image() {
+    // The host hands half-size images (Natron zoomed out); the output is the model's answer for them.
+    let dir = scratch();
+    let half = ["--render-scale", "0.5"];
+    let source = dir.path().join("source.png");
+    render_ok(
+        &test_model("manifest_sidecar.onnx"),
+        &photo("chelsea.png"),
+        &source,
+        &half,
+    );
+    let out = dir.path().join("inverted.png");
+    render_ok(
+        &test_model("invert.onnx"),
+        &photo("chelsea.png"),
+        &out,
+        &half,
+    );
+    let (source, output) = (read_u8(&source), read_u8(&out));
+    assert_eq!(output.dimensions(), source.dimensions());
+    assert!(
+        output.width() < 300,
+        "a half-size frame, got {}",
+        output.width()
+    );
+    // The host averages 2x2 pixels: values at half a code are common, and 255 - round(v) and
+    // round(255 - v) differ by one there.
+    for (s, o) in source.pixels().zip(output.pixels()) {
+        for c in 0..3 {
+            assert!((255 - s[c]).abs_diff(o[c]) <= 1, "{s:?} -> {o:?}");
+        }
+    }
+}
+
+#[test]
+fn a_matte_output_becomes_alpha_and_the_colour_stays_the_source() {
+    let dir = scratch();
+    let out = dir.path().join("matte.exr");
+    render_ok(&test_model("matte.onnx"), &photo("coffee.png"), &out, &[]);
+    let input = Rgba::read(&photo("coffee.png"));
+    let expected = map_pixels(&input, |[r, g, b, _]| {
+        [r, g, b, 0.2126 * r + 0.7152 * g + 0.0722 * b]
+    });
+    let diff = max_abs_diff(&Rgba::read(&out), &expected, true);
+    assert!(diff < 1e-5, "max difference {diff}");
+}
+
+#[test]
+fn an_identity_model_round_trips_every_depth_component_premultiplication_and_encoding() {
+    // The sidecar identity (sRGB) through every host format; a linear working space converts to sRGB
+    // and back. 8-bit and 16-bit outputs: at most one code (curve round trips are within 1e-6); float:
+    // 1e-4 relative; half: its own precision.
+    let dir = scratch();
+    let straight_png = dir.path().join("straight.png");
+    let mut png = read_u8(&photo("chelsea.png"));
+    let width = png.width();
+    for (x, _, p) in png.enumerate_pixels_mut() {
+        p.0[3] = u8::try_from(32 + x * 223 / (width - 1)).unwrap();
+    }
+    png.save(&straight_png).unwrap();
+    let premultiplied_exr = {
+        let straight = Rgba::read(&straight_png);
+        let data: Vec<f32> = straight
+            .data
+            .chunks_exact(4)
+            .flat_map(|p| [p[0] * p[3], p[1] * p[3], p[2] * p[3], p[3]])
+            .collect();
+        let path = dir.path().join("premultiplied.exr");
+        image::Rgba32FImage::from_raw(straight.width as u32, straight.height as u32, data)
+            .unwrap()
+            .save(&path)
+            .unwrap();
+        path
+    };
+    for input in [&straight_png, &premultiplied_exr] {
+        let source = Rgba::read(input);
+        for depth in ["byte", "short", "half", "float"] {
+            for components in ["rgba", "rgb"] {
+                for space in ["sRGB", "Linear"] {
+                    let out = dir.path().join("out.exr");
+                    let ws = format!("workingSpace={space}");
+                    let args = ["--depth", depth, "--components", components, "--param", &ws];
+                    render_ok(&test_model("manifest_sidecar.onnx"), input, &out, &args);
+                    let output = Rgba::read(&out);
+                    let tolerance = match depth {
+                        "byte" => 1.0 / 255.0 + 1e-6,
+                        "short" => 1.0 / 65535.0 + 1e-5,
+                        "half" => 2e-3,
+                        _ => 1e-4,
+                    };
+                    let with_alpha = components == "rgba";
+                    let worst = output
+                        .data
+                        .iter()
+                        .zip(&source.data)
+                        .enumerate()
+                        .filter(|(i, _)| with_alpha || i % 4 != 3)
+                        .map(|(_, (o, s))| (o - s).abs() / s.abs().max(1.0))
+                        .fold(0.0f32, f32::max);
+                    let case = format!("{} {depth} {components} {space}", input.display());
+                    assert!(worst <= tolerance, "{case}: off by {worst}");
+                }
+            }
+        }
+    }
+}

@@ -9,7 +9,7 @@ use std::sync::{Mutex, PoisonError};
 use half::f16;
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::{Session, SessionInputValue};
-use ort::value::{DynValue, Tensor, TensorElementType, ValueType};
+use ort::value::{DynValue, Tensor, TensorElementType, TensorRef, ValueType};
 
 use super::providers::{self, Device, Precision, ProviderChoice};
 use crate::error::{Error, Result};
@@ -200,25 +200,59 @@ impl ImageModel {
         }
     }
 
-    /// Runs the model on one input tensor and returns the named outputs, in order. A GPU that fails at
-    /// run time (out of memory, driver error) is replaced by the CPU for this and every later run of the
-    /// model, with a note in the provider's reasons.
+    /// Runs the model on one input tensor and returns copies of the named outputs, in order.
     pub fn run(
         &self,
         input_name: &str,
         input: &TensorData,
         outputs: &[&str],
     ) -> Result<Vec<TensorData>> {
-        let shape_text = format_shape(&input.shape.iter().map(|d| as_dim(*d)).collect::<Vec<_>>());
+        let mut copies = Vec::with_capacity(outputs.len());
+        self.run_with(
+            input_name,
+            &input.shape,
+            &input.data,
+            outputs,
+            &mut |_, shape, data| {
+                copies.push(TensorData {
+                    shape: shape.to_vec(),
+                    data: data.to_vec(),
+                });
+                Ok(())
+            },
+        )?;
+        Ok(copies)
+    }
+
+    /// Runs the model on one input tensor (read in place) and hands each named output, in order, to
+    /// `consume` while the runtime still holds it: no copy of the outputs (float16 ones are converted).
+    /// A GPU that fails at run time (out of memory, driver error) is replaced by the CPU for this and
+    /// every later run of the model, with a note in the provider's reasons.
+    pub fn run_with(
+        &self,
+        input_name: &str,
+        shape: &[usize],
+        data: &[f32],
+        outputs: &[&str],
+        consume: &mut OutputSink<'_>,
+    ) -> Result<()> {
+        let shape_text = format_shape(&shape.iter().map(|d| as_dim(*d)).collect::<Vec<_>>());
         let failed = |reason: String| Error::Inference {
             path: self.path.clone(),
             shape: shape_text.clone(),
             reason,
         };
         let mut runner = self.runner.lock().unwrap_or_else(PoisonError::into_inner);
-        match self.run_on(&mut runner.session, input_name, input, outputs) {
-            Ok(result) => Ok(result),
-            Err(reason) if !runner.provider.is_cpu() => {
+        match self.run_on(
+            &mut runner.session,
+            input_name,
+            shape,
+            data,
+            outputs,
+            consume,
+        ) {
+            Ok(()) => Ok(()),
+            Err(Failure::Run(reason)) if !runner.provider.is_cpu() => {
                 let gpu = runner.provider.name;
                 tracing::warn!(
                     "{}: {gpu} failed ({reason}); retrying on the CPU",
@@ -234,10 +268,17 @@ impl ImageModel {
                     "{gpu} failed at run time ({reason}); running on the CPU"
                 ));
                 *runner = cpu;
-                self.run_on(&mut runner.session, input_name, input, outputs)
-                    .map_err(failed)
+                self.run_on(
+                    &mut runner.session,
+                    input_name,
+                    shape,
+                    data,
+                    outputs,
+                    consume,
+                )
+                .map_err(|f| failed(f.into_reason()))
             }
-            Err(reason) => Err(failed(reason)),
+            Err(f) => Err(failed(f.into_reason())),
         }
     }
 
@@ -245,32 +286,34 @@ impl ImageModel {
         &self,
         session: &mut Session,
         input_name: &str,
-        input: &TensorData,
+        shape: &[usize],
+        data: &[f32],
         outputs: &[&str],
-    ) -> std::result::Result<Vec<TensorData>, String> {
+        consume: &mut OutputSink<'_>,
+    ) -> std::result::Result<(), Failure> {
+        let prepare = |e: ort::Error| Failure::Run(e.to_string());
         let value: SessionInputValue<'_> = match self.elements.get(input_name) {
             Some(TensorElementType::Float16) => {
-                let halves: Vec<f16> = input.data.iter().map(|v| f16::from_f32(*v)).collect();
-                Tensor::from_array((input.shape.clone(), halves))
-                    .map_err(|e| e.to_string())?
+                let halves: Vec<f16> = data.iter().map(|v| f16::from_f32(*v)).collect();
+                Tensor::from_array((shape.to_vec(), halves))
+                    .map_err(prepare)?
                     .into()
             }
-            _ => Tensor::from_array((input.shape.clone(), input.data.clone()))
-                .map_err(|e| e.to_string())?
+            _ => TensorRef::from_array_view((shape.to_vec(), data))
+                .map_err(prepare)?
                 .into(),
         };
         let results = session
             .run(vec![(std::borrow::Cow::Borrowed(input_name), value)])
-            .map_err(|e| e.to_string())?;
-        outputs
-            .iter()
-            .map(|name| {
-                let value = results
-                    .get(*name)
-                    .ok_or_else(|| format!("the output '{name}' is missing from the results"))?;
-                extract(value)
-            })
-            .collect()
+            .map_err(prepare)?;
+        for (index, name) in outputs.iter().enumerate() {
+            let value = results.get(*name).ok_or_else(|| {
+                Failure::Output(format!("the output '{name}' is missing from the results"))
+            })?;
+            with_f32_view(value, &mut |shape, data| consume(index, shape, data))
+                .map_err(Failure::Output)?;
+        }
+        Ok(())
     }
 
     /// The shapes of the named outputs for an input of `shape` (zeros), measured once per shape: how
@@ -304,22 +347,45 @@ impl ImageModel {
     }
 }
 
-/// A float32 copy of an output tensor (float16 converted).
-fn extract(value: &DynValue) -> std::result::Result<TensorData, String> {
-    let (shape, data) = match value.try_extract_tensor::<f32>() {
-        Ok((shape, data)) => (shape.to_vec(), data.to_vec()),
+/// Receives output `index` of a run as (shape, values); an error says why the values do not fit.
+pub type OutputSink<'a> =
+    dyn FnMut(usize, &[usize], &[f32]) -> std::result::Result<(), String> + 'a;
+
+/// Receives one tensor as (shape, values).
+type TensorSink<'a> = dyn FnMut(&[usize], &[f32]) -> std::result::Result<(), String> + 'a;
+
+/// Why a run failed: the runtime refused (worth retrying on the CPU), or its outputs did not fit.
+enum Failure {
+    Run(String),
+    Output(String),
+}
+
+impl Failure {
+    fn into_reason(self) -> String {
+        match self {
+            Failure::Run(reason) | Failure::Output(reason) => reason,
+        }
+    }
+}
+
+/// Hands an output tensor to `f` as float32 (in place, or converted from float16).
+fn with_f32_view(value: &DynValue, f: &mut TensorSink<'_>) -> std::result::Result<(), String> {
+    let dims = |shape: &[i64]| {
+        shape
+            .iter()
+            .map(|d| usize::try_from(*d).map_err(|_| format!("negative dimension {d}")))
+            .collect::<std::result::Result<Vec<usize>, String>>()
+    };
+    match value.try_extract_tensor::<f32>() {
+        Ok((shape, data)) => f(&dims(shape)?, data),
         Err(_) => {
             let (shape, data) = value
                 .try_extract_tensor::<f16>()
                 .map_err(|e| e.to_string())?;
-            (shape.to_vec(), data.iter().map(|v| v.to_f32()).collect())
+            let converted: Vec<f32> = data.iter().map(|v| v.to_f32()).collect();
+            f(&dims(shape)?, &converted)
         }
-    };
-    let shape = shape
-        .iter()
-        .map(|d| usize::try_from(*d).map_err(|_| format!("negative dimension {d}")))
-        .collect::<std::result::Result<_, _>>()?;
-    Ok(TensorData { shape, data })
+    }
 }
 
 fn as_dim(v: usize) -> i64 {

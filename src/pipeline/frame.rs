@@ -7,13 +7,11 @@ use ofx_sdk::RectI;
 
 use super::spec::FrameSpec;
 use crate::engine::ImageModel;
-use crate::engine::model::TensorData;
 use crate::error::{Error, Result};
-use crate::manifest::Component;
 use crate::pixels::Planar;
 use crate::pixels::alpha::{self, BadValues, Sanitize};
 use crate::pixels::colour::{self, Encoding, Shoulder};
-use crate::pixels::tensor::{self, ModelImage};
+use crate::pixels::tensor;
 use crate::tiling::{self, Blender, PlanRequest, TileCost, TilePlan};
 
 /// What the frame loop asks of its caller.
@@ -100,6 +98,14 @@ fn tiling_error(e: tiling::TilingError) -> Error {
     Error::Tiling(e.to_string())
 }
 
+/// Buffers reused from tile to tile: a fresh multi-megabyte allocation per tile costs its page faults
+/// every time.
+#[derive(Default)]
+struct Scratch {
+    input: Vec<f32>,
+    composed: Vec<f32>,
+}
+
 /// Runs the model over the frame.
 pub fn render(
     model: &ImageModel,
@@ -119,61 +125,86 @@ pub fn render(
     let mut blender = Blender::new(&plan, 4);
     let mut bad_input = BadValues::default();
     let mut bad_output = BadValues::default();
+    let mut scratch = Scratch::default();
     let count = plan.tiles.len();
-    let names = spec.output_names();
+    let outputs = spec.outputs();
+    let names: Vec<&str> = outputs.iter().map(|(o, _)| o.name.as_str()).collect();
+    // Planes no output fills keep the source's values (colour for matte models, alpha for the rest).
+    let mut filled = [false; 4];
+    for (output, use_) in &outputs {
+        for (f, p) in filled
+            .iter_mut()
+            .zip(tensor::planes_filled(&output.format, *use_))
+        {
+            *f |= p;
+        }
+    }
     for (index, tile) in plan.tiles.iter().enumerate() {
         let mut source = io.read(tile.read)?;
         bad_input = add_bad(bad_input, alpha::sanitize(&mut source, Sanitize::default()));
         let source = tiling::pad_reflect(source, tile.pad);
-        let mut straight = source.clone();
-        if options.premultiplied {
+        let straight = if options.premultiplied {
+            let mut straight = source;
             unpremultiply(&mut straight)?;
             bad_input = add_bad(
                 bad_input,
                 alpha::sanitize(&mut straight, Sanitize::default()),
             );
-        }
-        let mut model_space = straight.clone();
-        colour::convert(&mut model_space, options.clip_encoding, model_encoding);
-        if let Some(shoulder) = shoulder {
-            shoulder.compress_planes(&mut model_space);
-        }
-        let (width, height) = (model_space.width, model_space.height);
-        let input = TensorData {
-            shape: tensor::shape(&spec.input.format, width, height).to_vec(),
-            data: tensor::to_model(&model_space, &spec.input.format),
+            straight
+        } else {
+            source
         };
+        let converts = options.clip_encoding != model_encoding || shoulder.is_some();
+        let model_space = converts.then(|| {
+            let mut converted = straight.clone();
+            colour::convert(&mut converted, options.clip_encoding, model_encoding);
+            if let Some(shoulder) = shoulder {
+                shoulder.compress_planes(&mut converted);
+            }
+            converted
+        });
+        let fed = model_space.as_ref().unwrap_or(&straight);
+        let in_shape = tensor::shape(&spec.input.format, fed.width, fed.height);
+        tensor::to_model_into(fed, &spec.input.format, &mut scratch.input);
         drop(model_space);
-        let results = model
-            .run(&spec.input.name, &input, &names)
+
+        let mut composed = Planar {
+            channels: 4,
+            width: straight.width * spec.scale,
+            height: straight.height * spec.scale,
+            data: std::mem::take(&mut scratch.composed),
+        };
+        composed
+            .data
+            .resize(4 * composed.width * composed.height, 0.0);
+        for (c, is_filled) in filled.iter().enumerate() {
+            if !is_filled {
+                upsample_into(
+                    composed.plane_mut(c),
+                    straight.plane(c),
+                    straight.width,
+                    spec.scale,
+                );
+            }
+        }
+        model
+            .run_with(
+                &spec.input.name,
+                &in_shape,
+                &scratch.input,
+                &names,
+                &mut |i, shape, data| {
+                    let (output, use_) = &outputs[i];
+                    tensor::write_output(data, shape, &output.format, *use_, &mut composed)
+                        .map_err(|reason| format!("output '{}': {reason}", output.name))
+                },
+            )
             .map_err(|e| tile_failed(e, index, count, tile.read))?;
-        let mut results = results.into_iter();
-        let colour_out = spec
-            .colour
-            .as_ref()
-            .map(|o| read_output(model, o, results.next()))
-            .transpose()?;
-        let alpha_out = spec
-            .alpha
-            .as_ref()
-            .map(|o| read_output(model, o, results.next()))
-            .transpose()?;
-        let mut composed = compose(
-            &straight,
-            spec.scale,
-            colour_out.as_ref(),
-            alpha_out.as_ref(),
-            spec.colour_alpha,
-        )
-        .map_err(|reason| Error::ModelOutput {
-            path: model.path().to_owned(),
-            reason,
-        })?;
         bad_output = add_bad(
             bad_output,
             alpha::sanitize(&mut composed, Sanitize::default()),
         );
-        if colour_out.is_some() {
+        if filled[..3].iter().any(|f| *f) {
             if let Some(shoulder) = shoulder {
                 shoulder.expand_planes(&mut composed);
             }
@@ -184,8 +215,8 @@ pub fn render(
             colour::convert(&mut composed, encoding, options.clip_encoding);
         }
         blender.add(tile, &composed).map_err(tiling_error)?;
-        let done = index + 1;
-        if !io.progress(fraction(done, count)) {
+        scratch.composed = composed.data;
+        if !io.progress(fraction(index + 1, count)) {
             return Err(Error::Aborted);
         }
     }
@@ -264,67 +295,6 @@ fn tile_failed(e: Error, index: usize, count: usize, read: RectI) -> Error {
     }
 }
 
-fn read_output(
-    model: &ImageModel,
-    output: &crate::manifest::ImageOutput,
-    data: Option<TensorData>,
-) -> Result<ModelImage> {
-    let data = data.ok_or_else(|| Error::ModelOutput {
-        path: model.path().to_owned(),
-        reason: format!("output '{}' is missing from the results", output.name),
-    })?;
-    tensor::from_model(&data.data, &data.shape, &output.format).map_err(|reason| {
-        Error::ModelOutput {
-            path: model.path().to_owned(),
-            reason: format!("output '{}': {reason}", output.name),
-        }
-    })
-}
-
-/// The tile's RGBA at output size: colour from the colour output (or the source's, for matte models),
-/// alpha from the alpha output, else the colour output's alpha channel, else the source's; the source
-/// sampled nearest-neighbour where the model upscales.
-fn compose(
-    source: &Planar,
-    scale: usize,
-    colour: Option<&ModelImage>,
-    alpha: Option<&ModelImage>,
-    colour_alpha: bool,
-) -> std::result::Result<Planar, String> {
-    let (w, h) = (source.width * scale, source.height * scale);
-    for image in colour.iter().chain(alpha.iter()) {
-        if (image.width, image.height) != (w, h) {
-            return Err(format!(
-                "an output is {}x{} for a {}x{} input at scale x{scale}",
-                image.width, image.height, source.width, source.height
-            ));
-        }
-    }
-    let mut out = Planar::zeros(4, w, h);
-    let components = [
-        Component::Red,
-        Component::Green,
-        Component::Blue,
-        Component::Alpha,
-    ];
-    for (c, component) in components.iter().enumerate() {
-        let from_model = match component {
-            Component::Alpha => alpha.and_then(ModelImage::matte).or_else(|| {
-                colour
-                    .filter(|_| colour_alpha)
-                    .and_then(|i| i.plane(Component::Alpha))
-            }),
-            _ => colour.and_then(|i| i.plane(*component)),
-        };
-        let plane = out.plane_mut(c);
-        match from_model {
-            Some(values) => plane.copy_from_slice(values),
-            None => upsample_into(plane, source.plane(c), source.width, scale),
-        }
-    }
-    Ok(out)
-}
-
 /// Nearest-neighbour upsampling of one plane by `scale` into `out`.
 fn upsample_into(out: &mut [f32], plane: &[f32], width: usize, scale: usize) {
     if scale == 1 {
@@ -349,34 +319,5 @@ mod tests {
         let mut out = vec![0.0; 8];
         upsample_into(&mut out, &[1.0, 2.0], 2, 2);
         assert_eq!(out, [1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 2.0, 2.0]);
-    }
-
-    #[test]
-    fn composition_takes_colour_and_matte_and_keeps_source_alpha_otherwise() {
-        let source = Planar {
-            channels: 4,
-            width: 1,
-            height: 1,
-            data: vec![0.1, 0.2, 0.3, 0.4],
-        };
-        let grey = ModelImage {
-            width: 1,
-            height: 1,
-            channels: vec![(Component::Luma, vec![0.9])],
-        };
-        let out = compose(&source, 1, Some(&grey), None, true).unwrap();
-        assert_eq!(out.data, [0.9, 0.9, 0.9, 0.4]);
-        let matte = ModelImage {
-            width: 1,
-            height: 1,
-            channels: vec![(Component::Luma, vec![0.7])],
-        };
-        let out = compose(&source, 1, None, Some(&matte), true).unwrap();
-        assert_eq!(out.data, [0.1, 0.2, 0.3, 0.7]);
-        assert!(
-            compose(&source, 2, Some(&grey), None, true)
-                .unwrap_err()
-                .contains("1x1 for a 1x1 input at scale x2")
-        );
     }
 }

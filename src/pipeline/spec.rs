@@ -5,7 +5,7 @@ use crate::engine::ImageModel;
 use crate::engine::model::format_shape;
 use crate::error::{Error, Result};
 use crate::manifest::{ImageInput, ImageOutput, Layout, Manifest, OutputRole};
-use crate::pixels::tensor;
+use crate::pixels::tensor::{self, OutputUse};
 use crate::tiling::SizeConstraint;
 
 /// Overlap between tiles when neither the manifest nor the parameters say: enough context for the
@@ -36,6 +36,17 @@ impl FrameSpec {
             .iter()
             .chain(self.alpha.iter())
             .map(|o| o.name.as_str())
+            .collect()
+    }
+
+    /// The outputs with what each answers for, colour first.
+    pub fn outputs(&self) -> Vec<(&ImageOutput, OutputUse)> {
+        let colour_use = OutputUse::Colour {
+            with_alpha: self.colour_alpha,
+        };
+        let colour = self.colour.iter().map(|o| (o, colour_use));
+        colour
+            .chain(self.alpha.iter().map(|o| (o, OutputUse::Alpha)))
             .collect()
     }
 

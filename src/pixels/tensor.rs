@@ -31,79 +31,99 @@ fn source_plane(component: Component) -> Option<usize> {
 
 /// The model's input tensor data for an RGBA image (planar, top row first), in `format`.
 pub fn to_model(rgba: &Planar, format: &ImageFormat) -> Vec<f32> {
+    let mut out = Vec::new();
+    to_model_into(rgba, format, &mut out);
+    out
+}
+
+/// [`to_model`] into a reused buffer (cleared first): tiles of one frame share one allocation.
+pub fn to_model_into(rgba: &Planar, format: &ImageFormat, out: &mut Vec<f32>) {
     let components = format.channels.components();
     let n = rgba.plane_len();
-    let channels: Vec<Vec<f32>> = components
-        .iter()
-        .enumerate()
-        .map(|(c, component)| {
-            let affine = |x: f32| format.affine.to_model(c, x);
-            match source_plane(*component) {
-                Some(p) => rgba.plane(p).iter().map(|x| affine(*x)).collect(),
+    let c_count = components.len();
+    out.clear();
+    out.resize(n * c_count, 0.0);
+    for (c, component) in components.iter().enumerate() {
+        let (scale, offset) = (format.affine.scale()[c], format.affine.offset()[c]);
+        let value = |i: usize| -> f32 {
+            let x = match source_plane(*component) {
+                Some(p) => rgba.plane(p)[i],
                 None => {
-                    let (r, g, b) = (rgba.plane(0), rgba.plane(1), rgba.plane(2));
-                    (0..n)
-                        .map(|i| affine(LUMA[0] * r[i] + LUMA[1] * g[i] + LUMA[2] * b[i]))
-                        .collect()
+                    LUMA[0] * rgba.plane(0)[i]
+                        + LUMA[1] * rgba.plane(1)[i]
+                        + LUMA[2] * rgba.plane(2)[i]
+                }
+            };
+            x * scale + offset
+        };
+        match (format.layout, source_plane(*component)) {
+            // The common case, one plane to one plane: a loop the compiler vectorises.
+            (Layout::Nchw, Some(p)) => {
+                for (o, x) in out[c * n..(c + 1) * n].iter_mut().zip(rgba.plane(p)) {
+                    *o = x * scale + offset;
                 }
             }
-        })
-        .collect();
-    match format.layout {
-        Layout::Nchw => channels.concat(),
-        Layout::Nhwc => {
-            let mut out = Vec::with_capacity(n * channels.len());
-            for i in 0..n {
-                out.extend(channels.iter().map(|plane| plane[i]));
+            (Layout::Nchw, None) => {
+                for (i, o) in out[c * n..(c + 1) * n].iter_mut().enumerate() {
+                    *o = value(i);
+                }
             }
-            out
+            (Layout::Nhwc, _) => {
+                for (i, o) in out.iter_mut().skip(c).step_by(c_count).enumerate() {
+                    *o = value(i);
+                }
+            }
         }
     }
 }
 
-/// A model output in image terms: the channels its format names, planar, the affine map undone.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ModelImage {
-    pub width: usize,
-    pub height: usize,
-    /// `(component, plane)` in the tensor's channel order.
-    pub channels: Vec<(Component, Vec<f32>)>,
+/// What part of the RGBA frame an output answers for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputUse {
+    /// Red, green and blue (grey fills all three); also alpha when `with_alpha` and the output has it.
+    Colour { with_alpha: bool },
+    /// Alpha: the output's alpha channel, or its single channel.
+    Alpha,
 }
 
-impl ModelImage {
-    /// The plane for `component`; a grey output answers for red, green and blue.
-    pub fn plane(&self, component: Component) -> Option<&[f32]> {
-        let exact = self.channels.iter().find(|(c, _)| *c == component);
-        let grey = || {
-            matches!(
-                component,
-                Component::Red | Component::Green | Component::Blue
-            )
-            .then(|| self.channels.iter().find(|(c, _)| *c == Component::Luma))
-            .flatten()
-        };
-        exact.or_else(grey).map(|(_, p)| p.as_slice())
-    }
-
-    /// The single channel of a matte output, or its alpha channel.
-    pub fn matte(&self) -> Option<&[f32]> {
-        self.plane(Component::Alpha)
-            .or_else(|| self.plane(Component::Luma))
+/// The RGBA planes a tensor channel fills under `use_`.
+fn targets(component: Component, use_: OutputUse) -> &'static [usize] {
+    match (use_, component) {
+        (OutputUse::Colour { .. }, Component::Red) => &[0],
+        (OutputUse::Colour { .. }, Component::Green) => &[1],
+        (OutputUse::Colour { .. }, Component::Blue) => &[2],
+        (OutputUse::Colour { .. }, Component::Luma) => &[0, 1, 2],
+        (OutputUse::Colour { with_alpha: true }, Component::Alpha) => &[3],
+        (OutputUse::Alpha, Component::Alpha | Component::Luma) => &[3],
+        _ => &[],
     }
 }
 
-/// Reads a model output tensor (`shape` as the runtime gave it) in `format`. An error says how the
-/// shape differs from what the format expects.
-pub fn from_model(
+/// The RGBA planes an output in `format` fills under `use_`.
+pub fn planes_filled(format: &ImageFormat, use_: OutputUse) -> [bool; 4] {
+    let mut filled = [false; 4];
+    for component in format.channels.components() {
+        for p in targets(*component, use_) {
+            filled[*p] = true;
+        }
+    }
+    filled
+}
+
+/// Writes a model output (`data` with the `shape` the runtime gave, in `format`) into the RGBA planes of
+/// `out`, which has the output's size, undoing the range map. An error says how the shape differs from
+/// what the format and the tile expect.
+pub fn write_output(
     data: &[f32],
     shape: &[usize],
     format: &ImageFormat,
-) -> Result<ModelImage, String> {
+    use_: OutputUse,
+    out: &mut Planar,
+) -> Result<(), String> {
     let components = format.channels.components();
     let expected_c = components.len();
     let (c, h, w) = match (format.layout, shape) {
-        (Layout::Nchw, &[1, c, h, w]) => (c, h, w),
-        (Layout::Nhwc, &[1, h, w, c]) => (c, h, w),
+        (Layout::Nchw, &[1, c, h, w]) | (Layout::Nhwc, &[1, h, w, c]) => (c, h, w),
         _ => {
             return Err(format!(
                 "shape {shape:?} is not a batch of one {} image",
@@ -117,35 +137,36 @@ pub fn from_model(
             format.channels.name()
         ));
     }
+    if (w, h) != (out.width, out.height) || out.channels != 4 {
+        return Err(format!(
+            "the output is {w}x{h} where {}x{} was expected",
+            out.width, out.height
+        ));
+    }
     let n = h * w;
     if data.len() != n * c {
         return Err(format!("{} values for shape {shape:?}", data.len()));
     }
     let inverse = format.affine.inverse();
-    let channels = components
-        .iter()
-        .enumerate()
-        .map(|(ci, component)| {
-            let plane: Vec<f32> = match format.layout {
-                Layout::Nchw => data[ci * n..(ci + 1) * n]
-                    .iter()
-                    .map(|y| inverse.to_model(ci, *y))
-                    .collect(),
-                Layout::Nhwc => data
-                    .iter()
-                    .skip(ci)
-                    .step_by(c)
-                    .map(|y| inverse.to_model(ci, *y))
-                    .collect(),
-            };
-            (*component, plane)
-        })
-        .collect();
-    Ok(ModelImage {
-        width: w,
-        height: h,
-        channels,
-    })
+    for (ci, component) in components.iter().enumerate() {
+        let (scale, offset) = (inverse.scale()[ci], inverse.offset()[ci]);
+        for &p in targets(*component, use_) {
+            let plane = out.plane_mut(p);
+            match format.layout {
+                Layout::Nchw => {
+                    for (o, y) in plane.iter_mut().zip(&data[ci * n..(ci + 1) * n]) {
+                        *o = y * scale + offset;
+                    }
+                }
+                Layout::Nhwc => {
+                    for (o, y) in plane.iter_mut().zip(data.iter().skip(ci).step_by(c)) {
+                        *o = y * scale + offset;
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -205,28 +226,67 @@ mod tests {
     fn outputs_come_back_to_image_values_in_either_layout() {
         let f = format(Layout::Nhwc, ChannelOrder::Bgr, 255.0, 0.0);
         let t = to_model(&rgba(), &f);
-        let image = from_model(&t, &[1, 1, 2, 3], &f).unwrap();
-        let red = image.plane(Component::Red).unwrap();
-        assert!((red[0] - 0.1).abs() < 1e-6 && (red[1] - 0.5).abs() < 1e-6);
-        assert!(image.matte().is_none());
+        let mut out = Planar::zeros(4, 2, 1);
+        write_output(
+            &t,
+            &[1, 1, 2, 3],
+            &f,
+            OutputUse::Colour { with_alpha: true },
+            &mut out,
+        )
+        .unwrap();
+        assert!((out.plane(0)[0] - 0.1).abs() < 1e-6 && (out.plane(0)[1] - 0.5).abs() < 1e-6);
+        assert_eq!(
+            out.plane(3),
+            &[0.0, 0.0],
+            "a BGR output has no alpha to give"
+        );
         let grey = format(Layout::Nchw, ChannelOrder::Gray, 1.0, 0.0);
-        let image = from_model(&[0.25, 0.75], &[1, 1, 1, 2], &grey).unwrap();
-        assert_eq!(image.plane(Component::Green).unwrap(), &[0.25, 0.75]);
-        assert_eq!(image.matte().unwrap(), &[0.25, 0.75]);
+        write_output(
+            &[0.25, 0.75],
+            &[1, 1, 1, 2],
+            &grey,
+            OutputUse::Colour { with_alpha: true },
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(out.plane(1), &[0.25, 0.75]);
+        write_output(
+            &[0.5, 0.125],
+            &[1, 1, 1, 2],
+            &grey,
+            OutputUse::Alpha,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(out.plane(3), &[0.5, 0.125]);
+        assert_eq!(
+            planes_filled(&grey, OutputUse::Alpha),
+            [false, false, false, true]
+        );
+        let rgba_format = format(Layout::Nchw, ChannelOrder::Rgba, 1.0, 0.0);
+        assert_eq!(
+            planes_filled(&rgba_format, OutputUse::Colour { with_alpha: false }),
+            [true, true, true, false]
+        );
     }
 
     #[test]
     fn shape_mismatches_are_explained() {
         let f = format(Layout::Nchw, ChannelOrder::Rgb, 1.0, 0.0);
+        let mut out = Planar::zeros(4, 2, 1);
+        let colour = OutputUse::Colour { with_alpha: true };
         assert!(
-            from_model(&[0.0; 4], &[1, 2, 1, 2], &f)
+            write_output(&[0.0; 4], &[1, 2, 1, 2], &f, colour, &mut out)
                 .unwrap_err()
                 .contains("2 channels")
         );
         assert!(
-            from_model(&[0.0; 4], &[4], &f)
+            write_output(&[0.0; 4], &[4], &f, colour, &mut out)
                 .unwrap_err()
                 .contains("batch of one NCHW")
         );
+        let err = write_output(&[0.0; 12], &[1, 3, 2, 2], &f, colour, &mut out).unwrap_err();
+        assert!(err.contains("2x2 where 2x1"), "{err}");
     }
 }

@@ -213,6 +213,11 @@ pub fn render(
                 .as_ref()
                 .map_or(model_encoding, |o| o.format.encoding);
             colour::convert(&mut composed, encoding, options.clip_encoding);
+            // Finite values can overflow on the way back (a huge linear value into a log encoding).
+            bad_output = add_bad(
+                bad_output,
+                alpha::sanitize(&mut composed, Sanitize::default()),
+            );
         }
         blender.add(tile, &composed).map_err(tiling_error)?;
         scratch.composed = composed.data;

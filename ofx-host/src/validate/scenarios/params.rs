@@ -123,7 +123,17 @@ fn render_chosen(
 ) -> Rendered {
     match inst.render_with_report(time, options) {
         Ok(r) => {
+            let before = rig.out.checks.len();
             check_report(rig, case, &r, false);
+            let failed = rig.out.checks[before..]
+                .iter()
+                .any(|c| c.verdict == crate::validate::report::Verdict::Fail);
+            if failed {
+                rig.fail(
+                    Some(case),
+                    format!("the parameter values of this case: {values}"),
+                );
+            }
             Rendered::Done
         }
         Err(e) if e.status().is_some() && !e.messages().is_empty() => {

@@ -212,14 +212,7 @@ impl Rig {
         h: usize,
         salt: u64,
     ) -> Result<(), HostError> {
-        let clips: Vec<String> = instance
-            .description()
-            .clips
-            .iter()
-            .filter(|c| c.name != "Output")
-            .map(|c| c.name.clone())
-            .collect();
-        for (i, clip) in clips.iter().enumerate() {
+        for (i, clip) in input_clips(instance).iter().enumerate() {
             let light = self.personality.light();
             instance.set_source(clip, picture(w, h, salt.wrapping_add(i as u64), light))?;
         }
@@ -261,6 +254,17 @@ impl Rig {
             }
         }
     }
+}
+
+/// The names of an instance's input clips (every clip but Output), in definition order.
+pub fn input_clips(instance: &Instance) -> Vec<String> {
+    instance
+        .description()
+        .clips
+        .iter()
+        .filter(|c| c.name != "Output")
+        .map(|c| c.name.clone())
+        .collect()
 }
 
 /// A deterministic test picture: smooth gradients, a hard edge and seeded noise, so that rows, columns

@@ -2,6 +2,7 @@
 //! pixels rendered concurrently must equal the same renders done one after another.
 
 use ofx_sdk::RenderThreadSafety;
+use ofx_sdk::host::names::thread_safety;
 use ofx_sdk::host::{Image, Instance, RenderOptions};
 
 use super::{H, W, instance, setup};
@@ -10,14 +11,6 @@ use crate::validate::rig::Rig;
 
 /// Instances or threads rendering at once.
 const THREADS: usize = 4;
-
-fn safety_name(s: RenderThreadSafety) -> &'static str {
-    match s {
-        RenderThreadSafety::Unsafe => "unsafe",
-        RenderThreadSafety::InstanceSafe => "instance-safe",
-        RenderThreadSafety::FullySafe => "fully-safe",
-    }
-}
 
 /// Compares concurrent results with the serial references; returns the first mismatch.
 fn mismatch(reference: &[Image], got: &[Result<Image, String>], tol: f32) -> Option<String> {
@@ -102,7 +95,7 @@ pub fn instances(rig: &mut Rig) {
             } else {
                 format!(
                     "the plugin declares itself {}, yet renders of different instances disturb each other",
-                    safety_name(safety)
+                    thread_safety(safety)
                 )
             };
             rig.fail(
@@ -139,7 +132,7 @@ pub fn frames(rig: &mut Rig) {
             None,
             format!(
                 "the plugin declares itself {}: hosts never render one instance from several threads",
-                safety_name(safety)
+                thread_safety(safety)
             ),
         );
         return;

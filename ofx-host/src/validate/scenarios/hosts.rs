@@ -6,7 +6,7 @@ use ofx_sdk::{Context, PixelDepth, RectI};
 
 use super::{H, W, check_report, components_name, depth_name};
 use crate::validate::personality::Personality;
-use crate::validate::rig::{Rig, picture};
+use crate::validate::rig::{Rig, input_clips, picture};
 use crate::validate::scenarios::describe;
 
 /// What one battery found: the first failure, and notes.
@@ -182,15 +182,6 @@ fn battery(rig: &mut Rig, as_host: Personality, for_host: Personality) -> Batter
         .retain(|n| n.starts_with("warning: ") || as_host != Personality::Spec);
     b.notes.truncate(12);
     b
-}
-
-fn input_clips(i: &ofx_sdk::host::Instance) -> Vec<String> {
-    i.description()
-        .clips
-        .iter()
-        .filter(|c| c.name != "Output")
-        .map(|c| c.name.clone())
-        .collect()
 }
 
 /// Options of a frame on top of a host's usual set-up: the frame's own choices win.

@@ -204,22 +204,7 @@ pub fn tiles(plugin: &Plugin, instance: &Instance) -> bool {
             .all(|c| c.supports_tiles)
 }
 
-pub fn depth_name(d: PixelDepth) -> &'static str {
-    match d {
-        PixelDepth::Byte => "byte",
-        PixelDepth::Short => "short",
-        PixelDepth::Half => "half",
-        PixelDepth::Float => "float",
-    }
-}
-
-pub fn components_name(c: Components) -> &'static str {
-    match c {
-        Components::Rgba => "rgba",
-        Components::Rgb => "rgb",
-        Components::Alpha => "alpha",
-    }
-}
+pub use ofx_sdk::host::names::{components as components_name, depth as depth_name};
 
 /// Two renders of one frame over the two canaries, with every check: odd values, pixels left
 /// untouched in the window, pixels written outside it (`options.bounds_padding` > 0 gives room), and

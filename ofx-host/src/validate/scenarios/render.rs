@@ -8,7 +8,7 @@ use super::{
     depth_name, depths, instance, setup, tiles,
 };
 use crate::validate::checks;
-use crate::validate::rig::Rig;
+use crate::validate::rig::{Rig, input_clips};
 
 pub fn formats(rig: &mut Rig) {
     let Some((plugin, ctx)) = setup(rig) else {
@@ -394,14 +394,7 @@ pub fn values(rig: &mut Rig) {
 }
 
 fn set_all_sources(inst: &Instance, image: &Image) -> Result<(), ofx_sdk::host::HostError> {
-    let clips: Vec<String> = inst
-        .description()
-        .clips
-        .iter()
-        .filter(|c| c.name != "Output")
-        .map(|c| c.name.clone())
-        .collect();
-    for c in clips {
+    for c in input_clips(inst) {
         inst.set_source(&c, image.clone())?;
     }
     Ok(())

@@ -33,6 +33,75 @@ pub enum Command {
     Describe(DescribeArgs),
     /// Render image files through a plugin.
     Render(RenderArgs),
+    /// Validate plugins: conformance, fuzzing, concurrency, resources and host personalities, each
+    /// scenario in a child process. Exit code 1 when anything fails at the chosen level.
+    Validate(ValidateArgs),
+    /// Runs one validation scenario in this process (the child side of `validate`).
+    #[command(name = "__scenario", hide = true)]
+    Scenario(ScenarioArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Bundles (`X.ofx.bundle`) or `.ofx` binaries to validate.
+    #[arg(required_unless_present = "list_scenarios")]
+    pub bundles: Vec<PathBuf>,
+    /// Validate only this plugin (default: every plugin of the bundles).
+    #[arg(long)]
+    pub plugin: Option<String>,
+    /// Strictness 1..10: higher levels run more scenarios, more cases and more renders.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u8).range(1..=10))]
+    pub level: u8,
+    /// Seed of every random choice (default: from the clock; the summary prints it).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run one scenario, or one case of it (`SCENARIO` or `SCENARIO:CASE`, as a failure prints).
+    #[arg(long, value_name = "SCENARIO[:CASE]")]
+    pub reproduce: Option<String>,
+    /// Run only these scenarios (repeatable; default: all up to the level).
+    #[arg(long = "scenario", value_name = "NAME")]
+    pub scenarios: Vec<String>,
+    /// Write the report as JSON to this file.
+    #[arg(long, value_name = "REPORT")]
+    pub json: Option<PathBuf>,
+    /// Scenarios run at once, each in its own process (default: the number of CPUs).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Host personality: replay what a real host is known to do to plugins.
+    #[arg(long = "as", value_enum, default_value_t = PersonalityArg::Spec)]
+    pub personality: PersonalityArg,
+    /// Set a parameter on every instance, by its declared type (as for `render`): values the plugin
+    /// needs to render (a model file, say). These are never fuzzed. Repeatable.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Time limit of one scenario in seconds; a scenario running longer is reported as a hang.
+    #[arg(long, default_value_t = 120, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// Print the scenarios (name, level, description) and exit.
+    #[arg(long)]
+    pub list_scenarios: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScenarioArgs {
+    /// The job, as JSON.
+    pub job: String,
+}
+
+/// `--as`: which host's known behaviour to replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PersonalityArg {
+    /// What the OpenFX specification allows, nothing more.
+    Spec,
+    /// MLT (Shotcut, Kdenlive): no spec defaults, repeated Load, an instance per frame, bottom-up rows.
+    Mlt,
+    /// Natron: render scale below 1 while zoomed out, linear (over-range) images.
+    Natron,
+    /// DaVinci Resolve: connected clips without an image on some frames, display-referred images.
+    Resolve,
+    /// Nuke: premultiplied images, strict clip preferences, tiles.
+    Nuke,
 }
 
 #[derive(Debug, Args)]

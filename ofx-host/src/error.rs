@@ -21,6 +21,9 @@ pub enum CliError {
     Image { path: PathBuf, message: String },
     #[error("{0}")]
     Failed(String),
+    /// Validation ran and found this many failing scenarios.
+    #[error("{0} scenario(s) failed")]
+    Validation(usize),
 }
 
 impl CliError {

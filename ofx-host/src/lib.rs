@@ -17,6 +17,7 @@ pub mod imageio;
 pub mod logging;
 pub mod report;
 pub mod timings;
+pub mod validate;
 
 pub use cli::Cli;
 pub use error::CliError;
@@ -27,5 +28,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<(), Cl
         cli::Command::List(a) => commands::list::run(a, out, err),
         cli::Command::Describe(a) => commands::describe::run(a, out, err),
         cli::Command::Render(a) => commands::render::run(a, out, err),
+        cli::Command::Validate(a) => validate::run(a, out, err),
+        cli::Command::Scenario(a) => validate::sandbox::child(a, out, err),
     }
 }

@@ -11,7 +11,8 @@ use ofx_host::{Cli, logging};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init();
-    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    // Unlocked handles: `validate`'s scenario processes print from several threads.
+    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
     match ofx_host::run(&cli, &mut out, &mut err) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -65,7 +65,9 @@ pub fn plan(spec: &FrameSpec, options: &FrameOptions) -> Result<TilePlan> {
         None => {
             let in_channels = spec.input.format.channels.count();
             let cost = TileCost::estimate(in_channels, 4, spec.scale, tiling::DEFAULT_FEATURES);
-            tiling::auto_tile_size(options.tile_budget, cost, spec.size(), overlap)
+            // The budget alone sizes the tile; an overlap too wide for it shrinks below, as it
+            // does for a given tile size (sized with the overlap, a wide one failed every frame).
+            tiling::auto_tile_size(options.tile_budget, cost, spec.size(), 0)
                 .map_err(tiling_error)?
         }
     };
@@ -211,6 +213,11 @@ pub fn render(
                 .as_ref()
                 .map_or(model_encoding, |o| o.format.encoding);
             colour::convert(&mut composed, encoding, options.clip_encoding);
+            // Finite values can overflow on the way back (a huge linear value into a log encoding).
+            bad_output = add_bad(
+                bad_output,
+                alpha::sanitize(&mut composed, Sanitize::default()),
+            );
         }
         blender.add(tile, &composed).map_err(tiling_error)?;
         scratch.composed = composed.data;

@@ -42,6 +42,40 @@ pub fn run(ws: &Workspace) -> Result<()> {
         .env("ONNXFX_TEST_DATA", ws.deps_dir())
         .env("ONNXFX_PYTHON", ws.pyenv_python());
     cmd::run(&mut test)?;
+
+    validate(ws, &bundle, &test_models)?;
     println!("\ntest: all checks passed");
+    Ok(())
+}
+
+/// The level CI validates the bundle at: the highest.
+const VALIDATE_LEVEL: &str = "10";
+
+/// `ofx-host validate` on the bundle at the highest level, with a fixed seed so CI runs are
+/// repeatable; any failing scenario fails the test run. The report goes to
+/// `target/validate-report.json`; the README explains every warning it gives.
+fn validate(ws: &Workspace, bundle: &std::path::Path, models: &std::path::Path) -> Result<()> {
+    cmd::step("test: ofx-host validate on the bundle (level 10)");
+    let report = ws.target.join("validate-report.json");
+    let start = std::time::Instant::now();
+    cmd::run(
+        std::process::Command::new(ws.ofx_host_bin())
+            .arg("validate")
+            .arg(bundle)
+            .args(["--plugin", "io.github.onnxfx.Inference"])
+            .args(["--level", VALIDATE_LEVEL, "--seed", "1"])
+            .arg("--param")
+            .arg(format!(
+                "modelFile={}",
+                models.join("invert.onnx").display()
+            ))
+            .arg("--json")
+            .arg(&report),
+    )?;
+    println!(
+        "test: validation took {:.1} s; report {}",
+        start.elapsed().as_secs_f64(),
+        report.display()
+    );
     Ok(())
 }

@@ -57,6 +57,20 @@ fn context(plugin: &Plugin, asked: Option<ContextArg>) -> Result<Context, CliErr
     }
 }
 
+/// `--param NAME=VALUE` arguments, split and checked (the values are parsed against each parameter's
+/// type later, once the plugin is loaded).
+pub fn parse_params(params: &[String]) -> Result<Vec<(String, String)>, CliError> {
+    params
+        .iter()
+        .map(|p| {
+            p.split_once('=')
+                .map(|(n, v)| (n.trim().to_owned(), v.to_owned()))
+                .filter(|(n, _)| !n.is_empty())
+                .ok_or_else(|| CliError::Usage(format!("--param {p:?}: expected NAME=VALUE")))
+        })
+        .collect()
+}
+
 /// Writing to stdout/stderr failed (a closed pipe): nothing more can be reported there.
 fn io(e: std::io::Error) -> CliError {
     CliError::Failed(format!("cannot write output: {e}"))

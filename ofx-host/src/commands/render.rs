@@ -35,15 +35,7 @@ fn check(args: &RenderArgs, range: FrameRange) -> Result<Vec<(String, String)>, 
             args.output.display()
         )));
     }
-    args.params
-        .iter()
-        .map(|p| {
-            p.split_once('=')
-                .map(|(n, v)| (n.trim().to_owned(), v.to_owned()))
-                .filter(|(n, _)| !n.is_empty())
-                .ok_or_else(|| CliError::Usage(format!("--param {p:?}: expected NAME=VALUE")))
-        })
-        .collect()
+    super::parse_params(&args.params)
 }
 
 fn frame_path(pattern: &Path, frame: i64) -> PathBuf {

@@ -15,7 +15,13 @@ pub const BADLOAD: &str = "org.onnxfx.test.badload";
 /// `gain.ofx.bundle` holding the fixture plugins, built on first use.
 pub fn bundle() -> &'static Path {
     static BUNDLE: OnceLock<PathBuf> = OnceLock::new();
-    BUNDLE.get_or_init(build)
+    BUNDLE.get_or_init(|| build("fixture", "ofxh_fixture", "gain"))
+}
+
+/// `broken.ofx.bundle` holding the deliberately broken plugins (`tests/broken`), built on first use.
+pub fn broken_bundle() -> &'static Path {
+    static BUNDLE: OnceLock<PathBuf> = OnceLock::new();
+    BUNDLE.get_or_init(|| build("broken", "ofxh_broken", "broken"))
 }
 
 /// A directory for this test binary's files.
@@ -28,20 +34,21 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-fn build() -> PathBuf {
+/// Builds the fixture crate `tests/<dir>` (library `lib`) and lays it out as `<bundle>.ofx.bundle`.
+fn build(dir: &str, lib: &str, bundle_name: &str) -> PathBuf {
     let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     // Each test binary stages its own copy of the sources (cargo writes a lockfile next to them); the
     // target directory is shared, and cargo locks it.
-    let work = tmp.join(format!("ofxh-fixture-src-{}", env!("CARGO_CRATE_NAME")));
+    let work = tmp.join(format!("ofxh-{dir}-src-{}", env!("CARGO_CRATE_NAME")));
     std::fs::create_dir_all(work.join("src")).unwrap();
     std::fs::copy(
-        manifest_dir.join("tests/fixture/Cargo.toml"),
+        manifest_dir.join("tests").join(dir).join("Cargo.toml"),
         work.join("Cargo.toml"),
     )
     .unwrap();
     std::fs::copy(
-        manifest_dir.join("tests/fixture/src/lib.rs"),
+        manifest_dir.join("tests").join(dir).join("src/lib.rs"),
         work.join("src/lib.rs"),
     )
     .unwrap();
@@ -67,21 +74,21 @@ fn build() -> PathBuf {
     };
     assert!(
         cargo(true) || cargo(false),
-        "building the fixture plugin failed"
+        "building the fixture plugins of tests/{dir} failed"
     );
     let so = target.join("debug").join(format!(
-        "{}ofxh_fixture{}",
+        "{}{lib}{}",
         std::env::consts::DLL_PREFIX,
         std::env::consts::DLL_SUFFIX
     ));
     let bundle = tmp
         .join(format!("ofx-host-bundles-{}", env!("CARGO_CRATE_NAME")))
-        .join("gain.ofx.bundle");
+        .join(format!("{bundle_name}.ofx.bundle"));
     let arch = bundle
         .join("Contents")
         .join(ofx_sdk::host::bundle::ARCH_DIR);
     std::fs::create_dir_all(&arch).unwrap();
-    std::fs::copy(so, arch.join("gain.ofx")).unwrap();
+    std::fs::copy(so, arch.join(format!("{bundle_name}.ofx"))).unwrap();
     bundle
 }
 

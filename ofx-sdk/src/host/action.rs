@@ -3,6 +3,7 @@
 //! the call, and turns an error status into a [`HostError`] carrying what the plugin said.
 
 use std::ffi::{CStr, c_char, c_void};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::raw::sys::{OfxPropertySetHandle, OfxStatus};
@@ -29,6 +30,41 @@ pub(crate) struct Called {
     pub elapsed: Duration,
 }
 
+/// One action crossing into a plugin, as an [`ActionObserver`] sees it: once before `mainEntry` is
+/// called (`status` is `None`) and once after it returned.
+#[derive(Debug, Clone, Copy)]
+pub struct ActionEvent<'a> {
+    /// The action's name (`OfxImageEffectActionRender` ...).
+    pub action: &'a str,
+    /// The effect handle the action is called with (0 for Load and Unload): tells instances apart.
+    pub handle: usize,
+    /// The status returned, after the call.
+    pub status: Option<Status>,
+    /// Time inside `mainEntry`, after the call.
+    pub elapsed: Option<Duration>,
+}
+
+/// Watches every action the host sends, on the thread that sends it. It must be quick and must not call
+/// back into the host.
+pub type ActionObserver = dyn Fn(&ActionEvent<'_>) + Send + Sync;
+
+static OBSERVER: RwLock<Option<Arc<ActionObserver>>> = RwLock::new(None);
+
+/// Installs (or with `None` removes) the process-wide action observer: a tool that runs plugins in a
+/// child process uses it to know the last action before a crash, and to check every returned status.
+pub fn set_action_observer(observer: Option<Arc<ActionObserver>>) {
+    *OBSERVER
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = observer;
+}
+
+fn observer() -> Option<Arc<ActionObserver>> {
+    OBSERVER
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+}
+
 /// Calls `action` with effect handle `handle` (0: null, as for Load and Unload); messages posted with a
 /// null handle meanwhile go to the effect `owner`.
 pub(crate) fn call(
@@ -45,6 +81,16 @@ pub(crate) fn call(
     let handle: *const c_void = as_ptr::<c_void>(handle);
     let span = tracing::debug_span!("action", action = %action.to_string_lossy());
     let _span = span.enter();
+    let watcher = observer();
+    let action_name = action.to_string_lossy();
+    if let Some(w) = &watcher {
+        w(&ActionEvent {
+            action: &action_name,
+            handle: handle.addr(),
+            status: None,
+            elapsed: None,
+        });
+    }
     let start = Instant::now();
     // SAFETY: `main` is the plugin's entry point from its `OfxPlugin` struct, its library stays loaded
     // for the life of the process, and every argument is a live host handle (or null where the spec
@@ -53,6 +99,14 @@ pub(crate) fn call(
     let elapsed = start.elapsed();
     let status = Status(raw);
     tracing::debug!(%status, ?elapsed, "returned");
+    if let Some(w) = &watcher {
+        w(&ActionEvent {
+            action: &action_name,
+            handle: handle.addr(),
+            status: Some(status),
+            elapsed: Some(elapsed),
+        });
+    }
     Called { status, elapsed }
 }
 

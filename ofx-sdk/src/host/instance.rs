@@ -1,15 +1,20 @@
 //! An effect instance: parameters, source images, sequences and renders, each going through the real
-//! actions. All state sits behind one lock per instance, so actions on one instance are serialised (as
-//! the spec expects) while different instances render in parallel. A plugin that declared its renders
-//! thread-unsafe is also serialised across its instances.
+//! actions. The instance's state sits behind one lock, so actions on one instance are serialised (as
+//! the spec expects), except the Render action itself: it runs outside that lock, behind a render gate
+//! that is shared when the plugin declared itself fully thread-safe (several frames of one instance at
+//! once) and exclusive otherwise. Parameter changes may therefore reach a plugin while it renders, as
+//! they do from a host's interface thread. Different instances render in parallel; a plugin that
+//! declared its renders thread-unsafe is serialised across its instances.
 
 use std::collections::BTreeMap;
 use std::ffi::{CStr, CString};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use crate::ofx_str;
-use crate::types::{Components, Context, PixelDepth, Premultiplication, RectD, RectI};
+use crate::types::{
+    Components, Context, Field, PixelDepth, Premultiplication, RectD, RectI, RenderThreadSafety,
+};
 
 use super::action;
 use super::describe::ContextDescription;
@@ -63,6 +68,24 @@ pub struct RenderOptions {
     /// Fault injection for plugin tests: cancel the render as soon as the plugin reports progress, as
     /// an artist pressing cancel would, at a point that does not depend on timing.
     pub abort_on_progress: bool,
+    /// Fault injection for plugin tests: the abort flag is up when the Render action starts, so the
+    /// plugin's first `abort` poll (and `progressUpdate`) says stop, as when an artist cancels while the
+    /// host prepares the frame.
+    pub abort_at_start: bool,
+    /// The field to render (`kOfxImageEffectPropFieldToRender`); images are labelled with it. Frames
+    /// stay whole: this host does not extract fields.
+    pub field: Field,
+    /// The value every pixel of the output image holds before the Render action (instead of
+    /// transparent black): a canary that shows pixels the plugin left untouched inside the render
+    /// window, and pixels it wrote outside it. The report then carries the whole output buffer.
+    pub output_fill: Option<[f32; 4]>,
+    /// Source images cover only this rectangle (pixel coordinates at the render scale, intersected
+    /// with each image), as hosts that fetch only the region a render needs hand them: pixels outside
+    /// are not in memory. An input with nothing under it has no image for the render.
+    pub source_bounds: Option<RectI>,
+    /// Send Render without BeginSequenceRender/EndSequenceRender around it when no sequence is open
+    /// (outside the spec; hosts do it for interactive renders).
+    pub skip_sequence_actions: bool,
 }
 
 impl Default for RenderOptions {
@@ -78,6 +101,11 @@ impl Default for RenderOptions {
             image_depth_label: None,
             withhold_source_images: false,
             abort_on_progress: false,
+            abort_at_start: false,
+            field: Field::None,
+            output_fill: None,
+            source_bounds: None,
+            skip_sequence_actions: false,
         }
     }
 }
@@ -97,6 +125,11 @@ pub struct RenderReport {
     /// The output's region of definition in canonical coordinates.
     pub region_of_definition: RectD,
     pub render_window: RectI,
+    /// The output image's bounds: the render window plus [`RenderOptions::bounds_padding`].
+    pub output_bounds: RectI,
+    /// The whole output image over `output_bounds`, float RGBA, top row first, when
+    /// [`RenderOptions::output_fill`] was set.
+    pub bounds_image: Option<Image>,
     /// Images fetched during this render and not released.
     pub unreleased_images: usize,
     pub warnings: Vec<String>,
@@ -155,7 +188,34 @@ pub(crate) struct InstanceInner {
     pub descriptor: Arc<ContextDescriptor>,
     pub effect: Registered<EffectNode>,
     pub state: Mutex<State>,
+    /// Held around each Render action: shared when the plugin is fully thread-safe, exclusive
+    /// otherwise; destruction takes it exclusively, so it never overlaps a render.
+    pub gate: RwLock<()>,
+    /// Whether parameter and clip changes send InstanceChanged.
+    pub notify: std::sync::atomic::AtomicBool,
     pub create_time: Duration,
+    /// Why CreateInstance failed, for an instance kept anyway ([`CreateMode::KeepOnFailure`]).
+    pub create_error: Option<String>,
+}
+
+/// How an instance is brought to life, for testing how a plugin copes with hosts that misbehave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CreateMode {
+    /// `CreateInstance`; a failure is an error.
+    #[default]
+    Normal,
+    /// `CreateInstance`, and the instance is kept even when it fails, as MLT does (it goes on with
+    /// clip preferences and renders).
+    KeepOnFailure,
+    /// No `CreateInstance` at all: the plugin meets the instance in its next action with no instance
+    /// data, as after a creation that failed without the host noticing. `DestroyInstance` is still sent.
+    Skip,
+}
+
+/// A held render gate (see [`InstanceInner::gate`]).
+pub(crate) enum Gate<'a> {
+    Shared(#[allow(dead_code)] RwLockReadGuard<'a, ()>),
+    Exclusive(#[allow(dead_code)] RwLockWriteGuard<'a, ()>),
 }
 
 /// A plugin instance. `Send + Sync`: share it by reference between threads; actions on one instance
@@ -238,6 +298,7 @@ impl Instance {
         core: Arc<PluginCore>,
         context: Context,
         descriptor: Arc<ContextDescriptor>,
+        mode: CreateMode,
     ) -> Result<Instance, HostError> {
         let d = &descriptor.effect;
         let effect = EFFECTS.register(EffectNode::new(
@@ -257,6 +318,7 @@ impl Instance {
                 props: props.register(),
                 instance: true,
                 value: Mutex::new(value),
+                keys: Mutex::new(Vec::new()),
             });
             lock(&effect.params.params).push(node);
         }
@@ -267,9 +329,15 @@ impl Instance {
         }
         let action = ofx_str!(kOfxActionCreateInstance);
         let mark = effect.log.mark();
-        let called = {
-            let _serial = core.serial();
-            action::call(core.main, action, effect.id(), effect.id(), None, None)
+        let called = match mode {
+            CreateMode::Skip => action::Called {
+                status: crate::Status::OK,
+                elapsed: Duration::ZERO,
+            },
+            CreateMode::Normal | CreateMode::KeepOnFailure => {
+                let _serial = core.serial();
+                action::call(core.main, action, effect.id(), effect.id(), None, None)
+            }
         };
         let what = || {
             format!(
@@ -278,7 +346,11 @@ impl Instance {
                 names::context(context)
             )
         };
-        action::check(what, action, called.status, &effect.log, mark)?;
+        let create_error = match action::check(what, action, called.status, &effect.log, mark) {
+            Ok(_) => None,
+            Err(e) if mode == CreateMode::KeepOnFailure => Some(e.to_string()),
+            Err(e) => return Err(e),
+        };
         let state = State {
             sources: BTreeMap::new(),
             scaled: BTreeMap::new(),
@@ -295,7 +367,10 @@ impl Instance {
             descriptor,
             effect,
             state: Mutex::new(state),
+            gate: RwLock::new(()),
+            notify: std::sync::atomic::AtomicBool::new(true),
             create_time: called.elapsed,
+            create_error,
         };
         Ok(Instance { inner })
     }
@@ -314,6 +389,24 @@ impl Instance {
         self.inner.create_time
     }
 
+    /// Why `CreateInstance` failed, for an instance kept with [`CreateMode::KeepOnFailure`].
+    pub fn create_error(&self) -> Option<&str> {
+        self.inner.create_error.as_deref()
+    }
+
+    /// Whether parameter and clip changes send `InstanceChanged` (on by default). Off, values change
+    /// silently, as in MLT, which never sends it.
+    pub fn set_notify_changes(&self, on: bool) {
+        self.inner
+            .notify
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The effect handle the plugin sees for this instance (as in [`super::ActionEvent::handle`]).
+    pub fn handle(&self) -> usize {
+        self.inner.effect.id()
+    }
+
     /// The current value of a parameter.
     pub fn param(&self, name: &str) -> Result<ParamValue, HostError> {
         let node = self.inner.param_node(name)?;
@@ -328,6 +421,20 @@ impl Instance {
     /// and range, then the plugin gets `InstanceChanged` (reason `kOfxChangeUserEdited`).
     pub fn set_param(&self, name: &str, value: ParamValue) -> Result<(), HostError> {
         self.inner.set_param(name, |c| c.store(&value))
+    }
+
+    /// Like [`Instance::set_param`] without the range check (type and choice-index checks stay): a
+    /// scripted or keyframed value beyond the declared range reaches plugins in real hosts.
+    pub fn set_param_unchecked(&self, name: &str, value: ParamValue) -> Result<(), HostError> {
+        self.inner.set_param(name, |c| c.store_unchecked(&value))
+    }
+
+    /// Animates a parameter: keyframes `(time, value)` (each checked as by [`Instance::set_param`]),
+    /// linearly interpolated for floating-point parameters and held for the others, constant before the
+    /// first and after the last key. An empty list removes the animation. The plugin gets
+    /// `InstanceChanged` once.
+    pub fn set_param_keys(&self, name: &str, keys: &[(f64, ParamValue)]) -> Result<(), HostError> {
+        self.inner.set_param_keys(name, keys)
     }
 
     /// Like [`Instance::set_param`] from text, parsed by the parameter's declared type: numbers,
@@ -489,6 +596,65 @@ impl InstanceInner {
         )
     }
 
+    fn set_param_keys(&self, name: &str, keys: &[(f64, ParamValue)]) -> Result<(), HostError> {
+        let _serial = self.core.serial();
+        let mut st = self.state()?;
+        let node = self.param_node(name)?;
+        let constraints = Constraints::read(node.kind, &node.props);
+        let mut stored = Vec::with_capacity(keys.len());
+        for (time, value) in keys {
+            if !time.is_finite() {
+                return Err(HostError::InvalidParamValue {
+                    name: name.to_owned(),
+                    reason: format!("keyframe time {time} is not finite"),
+                });
+            }
+            let v = constraints
+                .store(value)
+                .map_err(|reason| HostError::InvalidParamValue {
+                    name: name.to_owned(),
+                    reason,
+                })?;
+            stored.push((*time, v));
+        }
+        stored.sort_by(|a, b| a.0.total_cmp(&b.0));
+        stored.dedup_by(|a, b| a.0 == b.0);
+        if let Some((_, first)) = stored.first() {
+            *lock(&node.value) = first.clone();
+        }
+        node.props.set_int(
+            ofx_str!(kOfxParamPropIsAnimating),
+            i32::from(!stored.is_empty()),
+        );
+        *lock(&node.keys) = stored;
+        st.prefs = None;
+        self.instance_changed(
+            ofx_str!(kOfxTypeParameter),
+            &node.name,
+            st.time,
+            &format!("parameter {name}"),
+        )
+    }
+
+    /// Takes the render gate: shared for a fully thread-safe plugin, exclusive otherwise.
+    pub(crate) fn render_gate(&self) -> Gate<'_> {
+        let fully_safe =
+            self.core.description.render_thread_safety == RenderThreadSafety::FullySafe;
+        if fully_safe {
+            Gate::Shared(
+                self.gate
+                    .read()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            )
+        } else {
+            Gate::Exclusive(
+                self.gate
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            )
+        }
+    }
+
     fn set_source(&self, clip: &str, image: Option<Arc<Image>>) -> Result<(), HostError> {
         let _serial = self.core.serial();
         let mut st = self.state()?;
@@ -533,7 +699,8 @@ impl InstanceInner {
         Ok(())
     }
 
-    /// `BeginInstanceChanged`, `InstanceChanged` and `EndInstanceChanged` for a user edit.
+    /// `BeginInstanceChanged`, `InstanceChanged` and `EndInstanceChanged` for a user edit (nothing when
+    /// the instance was told not to notify changes).
     fn instance_changed(
         &self,
         kind: &CStr,
@@ -541,6 +708,9 @@ impl InstanceInner {
         time: f64,
         what: &str,
     ) -> Result<(), HostError> {
+        if !self.notify.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(());
+        }
         let reason = ofx_str!(kOfxChangeUserEdited);
         let bracket = action::in_args();
         bracket.define_str(ofx_str!(kOfxPropChangeReason), reason);
@@ -582,6 +752,11 @@ impl InstanceInner {
 
     fn destroy(&self) -> Result<DestroyReport, HostError> {
         let _serial = self.core.serial();
+        // Never while a render of this instance is in its Render action.
+        let _gate = self
+            .gate
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut st = lock(&self.state);
         if st.destroyed {
             return Ok(DestroyReport::default());
@@ -598,12 +773,12 @@ impl InstanceInner {
             format!("destruction of an instance of {}", self.core.info.id)
         });
         for clip in lock(&self.effect.clips).iter() {
-            *lock(&clip.image) = None;
+            lock(&clip.images).clear();
         }
-        let forgotten: Vec<usize> = std::mem::take(&mut *lock(&self.effect.images));
+        let forgotten: Vec<(usize, u64)> = std::mem::take(&mut *lock(&self.effect.images));
         report.unreleased_images = forgotten
             .into_iter()
-            .filter(|id| IMAGES.remove(*id).is_some())
+            .filter(|(id, _)| IMAGES.remove(*id).is_some())
             .count();
         if report.unreleased_images > 0 {
             report.warnings.push(format!(

@@ -49,9 +49,31 @@ pub(crate) struct RawEntry {
     pub main: MainEntry,
 }
 
+/// How a library's plugins are hosted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Descriptors start with the spec's default properties, so a plugin reading back a property it
+    /// never set gets the default. Off, they hold only their type and name and such a read fails with
+    /// `kOfxStatErrUnknown`, as in MLT.
+    pub spec_defaults: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            spec_defaults: true,
+        }
+    }
+}
+
 pub(crate) struct LibraryInner {
     pub binary: PathBuf,
     pub bundle: Option<PathBuf>,
+    pub options: LoadOptions,
+    get_number: GetNumber,
+    get_plugin: GetPlugin,
+    /// The address `OfxGetPlugin` returned for each listed plugin, to check the answers stay put.
+    addresses: Vec<usize>,
     plugins: Vec<(PluginInfo, RawEntry)>,
     rejected: Vec<RejectedPlugin>,
     /// The loaded plugin per entry, while someone holds it (so `Load` runs once at a time).
@@ -75,6 +97,11 @@ impl Library {
     /// Loads a bundle directory (`X.ofx.bundle`) or a `.ofx` binary and lists its plugins. No action
     /// runs yet; [`Library::plugin`] loads and describes one.
     pub fn load(path: impl AsRef<Path>) -> Result<Library, HostError> {
+        Self::load_with(path, LoadOptions::default())
+    }
+
+    /// Like [`Library::load`], hosting the plugins as `options` say.
+    pub fn load_with(path: impl AsRef<Path>, options: LoadOptions) -> Result<Library, HostError> {
         let (binary, bundle) = bundle::resolve(path.as_ref())?;
         let open_flags = libloading::os::unix::RTLD_NOW | libloading::os::unix::RTLD_LOCAL;
         // SAFETY: opening a library runs its initialisers; a host has to trust the binary it is asked to
@@ -101,7 +128,7 @@ impl Library {
         };
         // Kept loaded for the life of the process (see the module comment).
         let _ = lib.into_raw();
-        Self::from_entry_points(binary, bundle, set_host, get_number, get_plugin)
+        Self::from_entry_points(binary, bundle, options, set_host, get_number, get_plugin)
     }
 
     /// A plugin binary linked into this process rather than loaded from disk: its two entry points
@@ -112,12 +139,20 @@ impl Library {
         get_number: unsafe extern "C" fn() -> c_int,
         get_plugin: unsafe extern "C" fn(c_int) -> *mut OfxPlugin,
     ) -> Result<Library, HostError> {
-        Self::from_entry_points(name.into(), None, None, get_number, get_plugin)
+        Self::from_entry_points(
+            name.into(),
+            None,
+            LoadOptions::default(),
+            None,
+            get_number,
+            get_plugin,
+        )
     }
 
     fn from_entry_points(
         binary: PathBuf,
         bundle: Option<PathBuf>,
+        options: LoadOptions,
         set_host: Option<OfxSetHost>,
         get_number: GetNumber,
         get_plugin: GetPlugin,
@@ -145,6 +180,7 @@ impl Library {
                 reason: format!("OfxGetNumberOfPlugins returned {count}"),
             })?;
         let mut plugins: Vec<(PluginInfo, RawEntry)> = Vec::new();
+        let mut addresses = Vec::new();
         let mut rejected = Vec::new();
         for index in 0..count {
             let Ok(i) = c_int::try_from(index) else { break };
@@ -157,7 +193,10 @@ impl Library {
                         reason: format!("duplicate identifier {}", info.id),
                     });
                 }
-                Ok(p) => plugins.push(p),
+                Ok(p) => {
+                    plugins.push(p);
+                    addresses.push(raw.expose_provenance());
+                }
                 Err(reason) => {
                     tracing::warn!(binary = %binary.display(), index, %reason, "plugin rejected");
                     rejected.push(RejectedPlugin { index, reason });
@@ -169,6 +208,10 @@ impl Library {
             inner: Arc::new(LibraryInner {
                 binary,
                 bundle,
+                options,
+                get_number,
+                get_plugin,
+                addresses,
                 plugins,
                 rejected,
                 loaded,
@@ -194,6 +237,65 @@ impl Library {
     /// The entries that were refused.
     pub fn rejected(&self) -> &[RejectedPlugin] {
         &self.inner.rejected
+    }
+
+    /// Asks `OfxGetNumberOfPlugins` and `OfxGetPlugin` again and re-reads the `OfxPlugin` structs the
+    /// first answers pointed to, returning every difference: hosts call the entry points whenever they
+    /// like and keep those pointers, so the answers must not change, even after the plugins were
+    /// unloaded. (Reading a struct the plugin freed may crash: run this in a process you can lose.)
+    pub fn recheck_entries(&self) -> Vec<String> {
+        let inner = &self.inner;
+        let mut problems = Vec::new();
+        // SAFETY: the mandatory entry point, no arguments.
+        let count = unsafe { (inner.get_number)() };
+        let listed = inner.plugins.len() + inner.rejected.len();
+        if usize::try_from(count).ok() != Some(listed) {
+            problems.push(format!(
+                "OfxGetNumberOfPlugins now returns {count}, first {listed}"
+            ));
+        }
+        for ((info, _), address) in inner.plugins.iter().zip(&inner.addresses) {
+            let Ok(i) = c_int::try_from(info.index) else {
+                continue;
+            };
+            // SAFETY: the mandatory entry point, with an index below its first plugin count.
+            let raw = unsafe { (inner.get_plugin)(i) };
+            if raw.addr() != *address {
+                problems.push(format!(
+                    "OfxGetPlugin({i}) now returns another address ({:#x}, first {address:#x})",
+                    raw.addr()
+                ));
+            }
+            let now = check_plugin(raw, info.index, &inner.binary, inner.bundle.as_deref());
+            match now {
+                Ok((again, _)) if again == *info => {}
+                Ok((again, _)) => problems.push(format!(
+                    "OfxGetPlugin({i}) now describes {} {}.{}, first {} {}.{}",
+                    again.id,
+                    again.version_major,
+                    again.version_minor,
+                    info.id,
+                    info.version_major,
+                    info.version_minor
+                )),
+                Err(reason) => problems.push(format!("OfxGetPlugin({i}) is now refused: {reason}")),
+            }
+            // The first struct, through the pointer a host keeps: the API has it live as long as the
+            // binary is loaded, which is the life of this process.
+            let first = std::ptr::with_exposed_provenance_mut::<OfxPlugin>(*address);
+            match check_plugin(first, info.index, &inner.binary, inner.bundle.as_deref()) {
+                Ok((again, _)) if again.id == info.id => {}
+                Ok((again, _)) => problems.push(format!(
+                    "the OfxPlugin struct first returned for {} now names {}",
+                    info.id, again.id
+                )),
+                Err(reason) => problems.push(format!(
+                    "the OfxPlugin struct first returned for {} is now unusable: {reason}",
+                    info.id
+                )),
+            }
+        }
+        problems
     }
 
     /// Loads (`setHost`, `Load`) and describes (`Describe`) the plugin with this identifier. While a

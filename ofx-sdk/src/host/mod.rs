@@ -44,6 +44,7 @@ mod render;
 mod shim;
 mod suites;
 
+pub use action::{ActionEvent, ActionObserver, set_action_observer};
 pub use describe::{
     ClipDescription, ContextDescription, EffectDescription, ParamDescription, PluginDescription,
     StringMode,
@@ -51,8 +52,8 @@ pub use describe::{
 pub use error::HostError;
 pub use host_desc::HOST_NAME;
 pub use image::Image;
-pub use instance::{DestroyReport, Instance, RenderOptions, RenderReport};
-pub use library::{Library, PluginInfo, RejectedPlugin, find_plugin};
+pub use instance::{CreateMode, DestroyReport, Instance, RenderOptions, RenderReport};
+pub use library::{Library, LoadOptions, PluginInfo, RejectedPlugin, find_plugin};
 pub use message::{Message, MessageLevel, take_orphan_messages};
 pub use objects::Progress;
 pub use param::{ParamKind, ParamValue};

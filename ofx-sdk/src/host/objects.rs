@@ -1,15 +1,16 @@
 //! The host objects behind the effect, clip, parameter-set, parameter and image handles, and the tables
 //! that map handles to them.
 
+use std::cell::Cell;
 use std::ffi::{CStr, CString};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::ofx_str;
 use crate::types::{Context, Field, Premultiplication, RectD};
 
 use super::handles::{Registered, Table, lock};
-use super::message::MessageLog;
+use super::message::{CurrentEffect, MessageLog};
 use super::param::{ParamKind, Stored};
 use super::pixels::PixelBuffer;
 use super::props::PropertySet;
@@ -52,14 +53,43 @@ pub(crate) struct EffectNode {
     /// Raise `abort` at the plugin's first progress report (a cancel at a deterministic point).
     pub abort_on_progress: AtomicBool,
     pub progress: Mutex<Option<Progress>>,
-    /// Handles of images fetched and not yet released.
-    pub images: Mutex<Vec<usize>>,
+    /// Handles of images fetched and not yet released, with the render slot they were fetched in.
+    pub images: Mutex<Vec<(usize, u64)>>,
     /// The TimeLine suite's view: current time and bounds.
     pub timeline: Mutex<(f64, f64, f64)>,
+    /// Whether clip and parameter descriptors defined on this effect start with the spec's default
+    /// properties (off: only their type and name, as MLT does).
+    pub spec_defaults: bool,
+    /// Suite calls the plugin got wrong during this effect's actions (a property set with the wrong
+    /// type, a parameter defined twice): reported as warnings of its description.
+    pub misuse: Mutex<Vec<String>>,
+}
+
+/// Most misuse notes kept per effect: a plugin that gets one call wrong per pixel must not grow the host.
+const MAX_MISUSE: usize = 100;
+
+/// Records a suite call the plugin got wrong on the effect whose action this thread runs.
+pub(crate) fn note_misuse(text: String) {
+    let Some(effect) = EFFECTS.get_id(CurrentEffect::get()) else {
+        tracing::debug!("{text}");
+        return;
+    };
+    let mut notes = lock(&effect.misuse);
+    if notes.len() < MAX_MISUSE && !notes.contains(&text) {
+        notes.push(text);
+    }
 }
 
 impl EffectNode {
     pub(crate) fn new(kind: EffectKind, props: PropertySet) -> EffectNode {
+        Self::with_defaults(kind, props, true)
+    }
+
+    pub(crate) fn with_defaults(
+        kind: EffectKind,
+        props: PropertySet,
+        spec_defaults: bool,
+    ) -> EffectNode {
         let descriptor = !matches!(kind, EffectKind::Instance(_));
         let params_props = PropertySet::new(if descriptor {
             "parameter set descriptor"
@@ -73,6 +103,7 @@ impl EffectNode {
                 props: params_props.register(),
                 params: Mutex::new(Vec::new()),
                 descriptor,
+                spec_defaults,
             }),
             clips: Mutex::new(Vec::new()),
             log: MessageLog::default(),
@@ -81,6 +112,8 @@ impl EffectNode {
             progress: Mutex::new(None),
             images: Mutex::new(Vec::new()),
             timeline: Mutex::new((0.0, 0.0, 0.0)),
+            spec_defaults,
+            misuse: Mutex::new(Vec::new()),
         }
     }
 
@@ -129,7 +162,9 @@ pub(crate) struct ClipNode {
     pub props: Registered<PropertySet>,
     pub effect: usize,
     pub instance: bool,
-    pub image: Mutex<Option<ClipImage>>,
+    /// The images of the renders in progress, by render slot (several renders of one instance may run
+    /// at once when the plugin is fully thread-safe).
+    pub images: Mutex<Vec<(u64, ClipImage)>>,
     /// In canonical coordinates, for `clipGetRegionOfDefinition`.
     pub rod: Mutex<RectD>,
 }
@@ -141,9 +176,34 @@ impl ClipNode {
             props: props.register(),
             effect,
             instance,
-            image: Mutex::new(None),
+            images: Mutex::new(Vec::new()),
             rod: Mutex::new(RectD::default()),
         }
+    }
+
+    /// The image of the render this thread works for; a thread outside any render (one the plugin
+    /// started itself) gets the image when exactly one render is in progress.
+    pub(crate) fn image(&self) -> Option<ClipImage> {
+        let slot = RenderSlot::get();
+        let images = lock(&self.images);
+        images
+            .iter()
+            .find(|(s, _)| *s == slot && slot != 0)
+            .or_else(|| match images.as_slice() {
+                [one] => Some(one),
+                _ => None,
+            })
+            .map(|(_, i)| i.clone())
+    }
+
+    pub(crate) fn set_image(&self, slot: u64, image: ClipImage) {
+        let mut images = lock(&self.images);
+        images.retain(|(s, _)| *s != slot);
+        images.push((slot, image));
+    }
+
+    pub(crate) fn clear_image(&self, slot: u64) {
+        lock(&self.images).retain(|(s, _)| *s != slot);
     }
 
     pub(crate) fn is_output(&self) -> bool {
@@ -157,6 +217,8 @@ pub(crate) struct ParamSetNode {
     /// In definition order.
     pub params: Mutex<Vec<Registered<ParamNode>>>,
     pub descriptor: bool,
+    /// See [`EffectNode::spec_defaults`].
+    pub spec_defaults: bool,
 }
 
 impl ParamSetNode {
@@ -175,6 +237,8 @@ pub(crate) struct ParamNode {
     pub props: Registered<PropertySet>,
     pub instance: bool,
     pub value: Mutex<Stored>,
+    /// Keyframes `(time, value)` sorted by time; when there are any, they decide the value at a time.
+    pub keys: Mutex<Vec<(f64, Stored)>>,
 }
 
 /// An image the plugin fetched with `clipGetImage`.
@@ -184,4 +248,39 @@ pub(crate) struct ImageNode {
     /// Keeps the pixels alive while the plugin holds the image.
     pub _buffer: Arc<PixelBuffer>,
     pub effect: usize,
+}
+
+thread_local! {
+    /// The render this thread works for (0: none): the Render action's thread and its multiThread
+    /// workers, so `clipGetImage` hands out that render's images.
+    static RENDER_SLOT: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Marks the thread as working for one render for the life of the guard.
+pub(crate) struct RenderSlot {
+    previous: u64,
+}
+
+impl RenderSlot {
+    /// A slot number no other render has.
+    pub(crate) fn fresh() -> u64 {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn enter(slot: u64) -> RenderSlot {
+        RenderSlot {
+            previous: RENDER_SLOT.with(|c| c.replace(slot)),
+        }
+    }
+
+    pub(crate) fn get() -> u64 {
+        RENDER_SLOT.with(Cell::get)
+    }
+}
+
+impl Drop for RenderSlot {
+    fn drop(&mut self) {
+        RENDER_SLOT.with(|c| c.set(self.previous));
+    }
 }

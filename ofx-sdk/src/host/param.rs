@@ -326,6 +326,13 @@ pub(crate) fn define_descriptor_props(props: &PropertySet, kind: ParamKind, name
     }
 }
 
+/// A parameter descriptor with its type and name only, for hosts that do not pre-fill spec defaults.
+pub(crate) fn define_bare_props(props: &PropertySet, kind: ParamKind, name: &CStr) {
+    props.define_str(ofx_str!(kOfxPropType), ofx_str!(kOfxTypeParameter));
+    props.define_str(ofx_str!(kOfxParamPropType), kind.as_cstr());
+    props.define_str(ofx_str!(kOfxPropName), name);
+}
+
 /// What a host-side value must satisfy, read from the parameter's properties.
 #[derive(Debug, Clone)]
 pub(crate) struct Constraints {
@@ -357,6 +364,13 @@ impl Constraints {
 
     /// Checks `value` against the type, options and range, and converts it for storage.
     pub(crate) fn store(&self, value: &ParamValue) -> Result<Stored, String> {
+        let stored = self.store_unchecked(value)?;
+        self.check_range(&stored)?;
+        Ok(stored)
+    }
+
+    /// Like [`Constraints::store`] without the range check.
+    pub(crate) fn store_unchecked(&self, value: &ParamValue) -> Result<Stored, String> {
         let kind = self.kind;
         let Some((ty, n)) = kind.shape() else {
             return Err(format!("a {kind} parameter has no value"));
@@ -399,7 +413,6 @@ impl Constraints {
             }
             _ => return Err(wrong()),
         };
-        self.check_range(&stored)?;
         Ok(stored)
     }
 

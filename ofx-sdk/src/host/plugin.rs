@@ -17,7 +17,7 @@ use super::describe::{
 use super::error::HostError;
 use super::handles::{Registered, lock};
 use super::host_desc::host_struct;
-use super::instance::Instance;
+use super::instance::{CreateMode, Instance};
 use super::library::{LibraryInner, PluginInfo, RawEntry};
 use super::message::Message;
 use super::names;
@@ -47,6 +47,10 @@ pub(crate) struct PluginCore {
     /// Held around every action of a plugin whose render thread safety is `Unsafe`.
     serial: Mutex<()>,
     timings: PluginTimings,
+    spec_defaults: bool,
+    /// Descriptors of repeated Load/Describe calls ([`Plugin::repeat_load_and_describe`]), kept alive
+    /// because the plugin may hold their handles.
+    repeated: Mutex<Vec<Registered<EffectNode>>>,
     // Keeps the entry points' library referenced (it is never unloaded, but its listing is shared).
     _library: Arc<LibraryInner>,
 }
@@ -96,69 +100,113 @@ fn descriptor_props(info: &PluginInfo) -> PropertySet {
     p
 }
 
+/// A bare effect descriptor (type and file path only), for hosts that do not pre-fill spec defaults.
+fn bare_descriptor_props(info: &PluginInfo) -> PropertySet {
+    let full = descriptor_props(info);
+    let p = PropertySet::new("image effect descriptor");
+    p.define_str(ofx_str!(kOfxPropType), ofx_str!(kOfxTypeImageEffect));
+    if let Some(path) = full.get(ofx_str!(kOfxPluginPropFilePath)) {
+        p.define(ofx_str!(kOfxPluginPropFilePath), path);
+    }
+    p
+}
+
+/// What `Load` and `Describe` produced.
+struct Described {
+    descriptor: Registered<EffectNode>,
+    description: EffectDescription,
+    timings: PluginTimings,
+}
+
+/// `Load`, then `Describe` on a fresh descriptor (`Unload` when Describe fails).
+fn load_and_describe(
+    info: &PluginInfo,
+    main: MainEntry,
+    spec_defaults: bool,
+) -> Result<Described, HostError> {
+    let props = if spec_defaults {
+        descriptor_props(info)
+    } else {
+        bare_descriptor_props(info)
+    };
+    let descriptor = EFFECTS.register(EffectNode::with_defaults(
+        EffectKind::Descriptor,
+        props,
+        spec_defaults,
+    ));
+    let owner = descriptor.id();
+    let mut warnings = Vec::new();
+    let id = &info.id;
+
+    let mark = descriptor.log.mark();
+    let load = action::call(main, ofx_str!(kOfxActionLoad), 0, owner, None, None);
+    if load.status != Status::OK && load.status != Status::REPLY_DEFAULT {
+        return Err(HostError::Action {
+            what: format!("load of {id}"),
+            action: action::name(ofx_str!(kOfxActionLoad)),
+            status: load.status,
+            messages: descriptor.log.since(mark),
+        });
+    }
+    if load.status == Status::REPLY_DEFAULT {
+        warnings.push(
+            "Load returned kOfxStatReplyDefault (MLT drops plugins that do not return kOfxStatOK)"
+                .into(),
+        );
+    }
+
+    let mark = descriptor.log.mark();
+    let describe = action::call(main, ofx_str!(kOfxActionDescribe), owner, owner, None, None);
+    if describe.status.is_error() {
+        let err = HostError::Action {
+            what: format!("describe of {id}"),
+            action: action::name(ofx_str!(kOfxActionDescribe)),
+            status: describe.status,
+            messages: descriptor.log.since(mark),
+        };
+        action::call(main, ofx_str!(kOfxActionUnload), 0, owner, None, None);
+        return Err(err);
+    }
+    if describe.status != Status::OK {
+        warnings.push(format!(
+            "Describe returned {} instead of kOfxStatOK",
+            describe.status
+        ));
+    }
+    warnings.extend(lock(&descriptor.misuse).iter().cloned());
+    let description = effect_description(info, &descriptor.props, warnings);
+    Ok(Described {
+        descriptor,
+        description,
+        timings: PluginTimings {
+            load: load.elapsed,
+            describe: describe.elapsed,
+        },
+    })
+}
+
 impl PluginCore {
     pub(crate) fn load(
         info: PluginInfo,
         entry: RawEntry,
         library: Arc<LibraryInner>,
     ) -> Result<PluginCore, HostError> {
-        let descriptor = EFFECTS.register(EffectNode::new(
-            EffectKind::Descriptor,
-            descriptor_props(&info),
-        ));
-        let owner = descriptor.id();
         if let Some(set_host) = entry.set_host {
             // SAFETY: the plugin's `setHost`, given the host struct, which lives for the whole process.
             unsafe { set_host(host_struct()) };
         }
-        let main = entry.main;
-        let mut warnings = Vec::new();
-        let id = info.id.clone();
-
-        let mark = descriptor.log.mark();
-        let load = action::call(main, ofx_str!(kOfxActionLoad), 0, owner, None, None);
-        if load.status != Status::OK && load.status != Status::REPLY_DEFAULT {
-            return Err(HostError::Action {
-                what: format!("load of {id}"),
-                action: action::name(ofx_str!(kOfxActionLoad)),
-                status: load.status,
-                messages: descriptor.log.since(mark),
-            });
-        }
-        if load.status == Status::REPLY_DEFAULT {
-            warnings.push("Load returned kOfxStatReplyDefault (MLT drops plugins that do not return kOfxStatOK)".into());
-        }
-
-        let mark = descriptor.log.mark();
-        let describe = action::call(main, ofx_str!(kOfxActionDescribe), owner, owner, None, None);
-        if describe.status.is_error() {
-            let err = HostError::Action {
-                what: format!("describe of {id}"),
-                action: action::name(ofx_str!(kOfxActionDescribe)),
-                status: describe.status,
-                messages: descriptor.log.since(mark),
-            };
-            action::call(main, ofx_str!(kOfxActionUnload), 0, owner, None, None);
-            return Err(err);
-        }
-        if describe.status != Status::OK {
-            warnings.push(format!(
-                "Describe returned {} instead of kOfxStatOK",
-                describe.status
-            ));
-        }
-        let description = effect_description(&info, &descriptor.props, warnings);
+        let spec_defaults = library.options.spec_defaults;
+        let d = load_and_describe(&info, entry.main, spec_defaults)?;
         Ok(PluginCore {
             info,
-            main,
-            descriptor,
-            description,
+            main: entry.main,
+            descriptor: d.descriptor,
+            description: d.description,
             contexts: Mutex::new(Vec::new()),
             serial: Mutex::new(()),
-            timings: PluginTimings {
-                load: load.elapsed,
-                describe: describe.elapsed,
-            },
+            timings: d.timings,
+            spec_defaults,
+            repeated: Mutex::new(Vec::new()),
             _library: library,
         })
     }
@@ -186,9 +234,10 @@ impl PluginCore {
         }
         let props = PropertySet::new("image effect context descriptor");
         props.copy_from(&self.descriptor.props);
-        let effect = EFFECTS.register(EffectNode::new(
+        let effect = EFFECTS.register(EffectNode::with_defaults(
             EffectKind::ContextDescriptor(context),
             props,
+            self.spec_defaults,
         ));
         let in_args = action::in_args();
         in_args.define_str(ofx_str!(kOfxImageEffectPropContext), context.as_cstr());
@@ -221,6 +270,7 @@ impl PluginCore {
                 called.status
             ));
         }
+        warnings.extend(lock(&effect.misuse).iter().cloned());
         let description = context_description(context, &effect, warnings);
         let d = Arc::new(ContextDescriptor {
             effect,
@@ -304,8 +354,22 @@ impl Plugin {
     /// Creates an instance in `context` (`CreateInstance`). Instances are independent: each can be
     /// rendered from its own thread.
     pub fn instance(&self, context: Context) -> Result<Instance, HostError> {
+        self.instance_with(context, CreateMode::Normal)
+    }
+
+    /// Like [`Plugin::instance`], sending `CreateInstance` as `mode` says.
+    pub fn instance_with(&self, context: Context, mode: CreateMode) -> Result<Instance, HostError> {
         let descriptor = self.core.context(context)?;
-        Instance::create(Arc::clone(&self.core), context, descriptor)
+        Instance::create(Arc::clone(&self.core), context, descriptor, mode)
+    }
+
+    /// Sends `Load` and `Describe` again, on a fresh descriptor and without `Unload`, as MLT does every
+    /// time it scans, and returns what this Describe declared (the plugin stays as first described).
+    pub fn repeat_load_and_describe(&self) -> Result<EffectDescription, HostError> {
+        let d = load_and_describe(&self.core.info, self.core.main, self.core.spec_defaults)?;
+        let description = d.description.clone();
+        lock(&self.core.repeated).push(d.descriptor);
+        Ok(description)
     }
 
     /// Messages posted on the plugin's descriptors (during Load, Describe, DescribeInContext) not

@@ -300,6 +300,24 @@ impl PropertySet {
     /// plugins), anything else follows the spec: `ErrUnknown`, `ErrBadIndex`, `ErrValue` on a type
     /// mismatch or a read-only set.
     pub(crate) fn plugin_set(&self, name: &CStr, index: c_int, value: Scalar) -> Status {
+        let ty = value.prop_type();
+        let status = self.plugin_set_inner(name, index, value);
+        if status.is_error() {
+            self.note_failed_set(name, &format!("[{index}]"), ty, status);
+        }
+        status
+    }
+
+    /// Records a refused write as plugin misuse (a wrong type or index is a plugin bug).
+    fn note_failed_set(&self, name: &CStr, at: &str, ty: PropType, status: Status) {
+        super::objects::note_misuse(format!(
+            "setting {}{at} ({ty:?}) on the {} failed: {status}",
+            name.to_string_lossy(),
+            self.what
+        ));
+    }
+
+    fn plugin_set_inner(&self, name: &CStr, index: c_int, value: Scalar) -> Status {
         if !self.writable {
             tracing::warn!(set = self.what, property = ?name, "plugin tried to write a read-only property set");
             return Status::ERR_VALUE;
@@ -342,6 +360,15 @@ impl PropertySet {
     /// `propSet*N`: the plugin writes the first `values.len()` values. A variable-dimension property
     /// takes exactly these values (setting 2 supported depths after 4 leaves 2).
     pub(crate) fn plugin_set_n(&self, name: &CStr, ty: PropType, values: Vec<Scalar>) -> Status {
+        let count = values.len();
+        let status = self.plugin_set_n_inner(name, ty, values);
+        if status.is_error() {
+            self.note_failed_set(name, &format!("[0..{count}]"), ty, status);
+        }
+        status
+    }
+
+    fn plugin_set_n_inner(&self, name: &CStr, ty: PropType, values: Vec<Scalar>) -> Status {
         if !self.writable {
             tracing::warn!(set = self.what, property = ?name, "plugin tried to write a read-only property set");
             return Status::ERR_VALUE;

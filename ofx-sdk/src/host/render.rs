@@ -17,7 +17,7 @@ use super::image::Image;
 use super::instance::{
     InstanceInner, Prefs, PrefsKey, RenderOptions, RenderReport, Sequence, State,
 };
-use super::objects::{ClipImage, ClipNode};
+use super::objects::{ClipImage, ClipNode, RenderSlot};
 use super::pixels::PixelBuffer;
 use super::props::PropertySet;
 
@@ -291,7 +291,7 @@ impl InstanceInner {
         self.regions_of_interest(time, scale, window, &inputs)?;
 
         let frame = || format!("frame {time}");
-        if let Some(clip) = self.is_identity(time, scale, window)? {
+        if let Some(clip) = self.is_identity(time, scale, window, options.field)? {
             let input =
                 inputs
                     .iter()
@@ -314,12 +314,16 @@ impl InstanceInner {
                 premultiplication: options.source_premultiplication,
                 region_of_definition: rod,
                 render_window: window,
+                output_bounds: window,
+                bounds_image: None,
                 unreleased_images: 0,
                 warnings,
             });
         }
 
-        // The images of this render: every connected input at the render scale, and the output.
+        // The images of this render, in a slot of its own: every connected input at the render scale,
+        // and the output.
+        let slot = RenderSlot::fresh();
         for input in inputs.iter().filter(|_| !options.withhold_source_images) {
             let scaled = self.scaled_source(&mut st, input, scale);
             let comps = prefs
@@ -327,23 +331,34 @@ impl InstanceInner {
                 .get(&input.name)
                 .copied()
                 .unwrap_or(options.components);
-            let bounds = RectI::new(0, 0, to_i32(scaled.width()), to_i32(scaled.height()));
+            let whole = RectI::new(0, 0, to_i32(scaled.width()), to_i32(scaled.height()));
+            let bounds = match options.source_bounds {
+                Some(r) => match whole.intersect(&r) {
+                    Some(b) => b,
+                    // Nothing of this input under the region: it has no image for this render.
+                    None => continue,
+                },
+                None => whole,
+            };
             let buffer =
                 PixelBuffer::new(prefs.depth, comps, bounds, options.negative_row_bytes)
                     .ok_or_else(|| HostError::OutOfMemory(format!("the {} image", input.name)))?;
             // SAFETY: the buffer is new; no plugin has it yet.
-            unsafe { buffer.fill_from(&scaled, bounds) };
+            unsafe { buffer.fill_from(&scaled, whole) };
             st.serial += 1;
-            *lock(&input.clip.image) = Some(ClipImage {
-                buffer: Arc::new(buffer),
-                rod_pixels: bounds,
-                premultiplication: source_premult(options, comps),
-                render_scale: scale,
-                field: Field::None,
-                time,
-                depth_label: options.image_depth_label.clone(),
-                unique_id: format!("{:x}-{}-{}", self.effect.id(), input.name, st.serial),
-            });
+            input.clip.set_image(
+                slot,
+                ClipImage {
+                    buffer: Arc::new(buffer),
+                    rod_pixels: whole,
+                    premultiplication: source_premult(options, comps),
+                    render_scale: scale,
+                    field: options.field,
+                    time,
+                    depth_label: options.image_depth_label.clone(),
+                    unique_id: format!("{:x}-{}-{}", self.effect.id(), input.name, st.serial),
+                },
+            );
         }
         let out_comps = prefs
             .components
@@ -361,25 +376,44 @@ impl InstanceInner {
             PixelBuffer::new(prefs.depth, out_comps, bounds, options.negative_row_bytes)
                 .ok_or_else(|| HostError::OutOfMemory("the output image".into()))?,
         );
+        if let Some(fill) = options.output_fill {
+            let canvas = Image::filled(bounds.width(), bounds.height(), fill);
+            // SAFETY: the buffer is new; no plugin has it yet.
+            unsafe { out_buffer.fill_from(&canvas, bounds) };
+        }
         st.serial += 1;
-        *lock(&output.image) = Some(ClipImage {
-            buffer: Arc::clone(&out_buffer),
-            rod_pixels: rod_px,
-            premultiplication: prefs.output_premultiplication,
-            render_scale: scale,
-            field: Field::None,
-            time,
-            depth_label: options.image_depth_label.clone(),
-            unique_id: format!("{:x}-Output-{}", self.effect.id(), st.serial),
-        });
-
-        let fetched_before = lock(&self.effect.images).len();
-        let result = self.render_action(&st, time, scale, window);
-        let unreleased = lock(&self.effect.images)
-            .len()
-            .saturating_sub(fetched_before);
+        output.set_image(
+            slot,
+            ClipImage {
+                buffer: Arc::clone(&out_buffer),
+                rod_pixels: rod_px,
+                premultiplication: prefs.output_premultiplication,
+                render_scale: scale,
+                field: options.field,
+                time,
+                depth_label: options.image_depth_label.clone(),
+                unique_id: format!("{:x}-Output-{}", self.effect.id(), st.serial),
+            },
+        );
+        let in_sequence = st.sequence.is_some();
+        // The instance's state is free during the Render action: a plugin that declared itself fully
+        // thread-safe may render other frames of this instance meanwhile, and parameter changes reach it
+        // as they would from a host's interface thread.
+        drop(st);
+        let result = {
+            let _gate = self.render_gate();
+            if options.abort_at_start {
+                self.effect.abort.store(true, Ordering::Relaxed);
+            }
+            let _slot = RenderSlot::enter(slot);
+            self.render_action(in_sequence, time, scale, window, options)
+        };
+        let unreleased = {
+            let images = lock(&self.effect.images);
+            images.iter().filter(|(_, s)| *s == slot).count()
+        };
         for clip in lock(&self.effect.clips).iter() {
-            *lock(&clip.image) = None;
+            clip.clear_image(slot);
         }
         let elapsed = result?;
         if unreleased > 0 {
@@ -389,7 +423,12 @@ impl InstanceInner {
         }
         // SAFETY: the Render action has returned and its multiThread workers have been joined; the
         // plugin has no business writing the output any more.
-        let image = unsafe { out_buffer.read(window) };
+        let (image, bounds_image) = unsafe {
+            (
+                out_buffer.read(window),
+                options.output_fill.map(|_| out_buffer.read(bounds)),
+            )
+        };
         Ok(RenderReport {
             image,
             render_action: Some(elapsed),
@@ -399,6 +438,8 @@ impl InstanceInner {
             premultiplication: prefs.output_premultiplication,
             region_of_definition: rod,
             render_window: window,
+            output_bounds: bounds,
+            bounds_image,
             unreleased_images: unreleased,
             warnings,
         })
@@ -407,13 +448,14 @@ impl InstanceInner {
     /// Render, wrapped in a one-frame sequence when none is open.
     fn render_action(
         &self,
-        st: &State,
+        sequential: bool,
         time: f64,
         scale: f64,
         window: RectI,
+        options: &RenderOptions,
     ) -> Result<std::time::Duration, HostError> {
-        let sequential = st.sequence.is_some();
-        let own_sequence = (!sequential).then(|| Self::sequence_args(time, time, scale, false));
+        let own_sequence = (!sequential && !options.skip_sequence_actions)
+            .then(|| Self::sequence_args(time, time, scale, false));
         if let Some(args) = &own_sequence {
             let action = ofx_str!(kOfxImageEffectActionBeginSequenceRender);
             self.run(action, Some(args), None, || {
@@ -424,7 +466,7 @@ impl InstanceInner {
         a.define_double(ofx_str!(kOfxPropTime), time);
         a.define_str(
             ofx_str!(kOfxImageEffectPropFieldToRender),
-            Field::None.as_cstr(),
+            options.field.as_cstr(),
         );
         a.define_ints(
             ofx_str!(kOfxImageEffectPropRenderWindow),
@@ -561,6 +603,18 @@ impl InstanceInner {
         let out = action::out_args();
         for clip in &clips {
             let comps = choose_components(options.components, &supported(clip));
+            if !clip.is_output() {
+                // What the input really carries before any preference (plugins read these to choose
+                // the output's components and depth).
+                clip.props.set_str(
+                    ofx_str!(kOfxImageClipPropUnmappedComponents),
+                    comps.as_cstr(),
+                );
+                clip.props.set_str(
+                    ofx_str!(kOfxImageClipPropUnmappedPixelDepth),
+                    depth.as_cstr(),
+                );
+            }
             out.define_str(
                 &suffixed("OfxImageClipPropComponents_", &clip.name),
                 comps.as_cstr(),
@@ -773,13 +827,11 @@ impl InstanceInner {
         time: f64,
         scale: f64,
         window: RectI,
+        field: Field,
     ) -> Result<Option<String>, HostError> {
         let a = action::in_args();
         a.define_double(ofx_str!(kOfxPropTime), time);
-        a.define_str(
-            ofx_str!(kOfxImageEffectPropFieldToRender),
-            Field::None.as_cstr(),
-        );
+        a.define_str(ofx_str!(kOfxImageEffectPropFieldToRender), field.as_cstr());
         a.define_ints(
             ofx_str!(kOfxImageEffectPropRenderWindow),
             &[window.x1, window.y1, window.x2, window.y2],

@@ -104,15 +104,14 @@ unsafe extern "C" fn cb_param_shape(
 
 unsafe extern "C" fn cb_param_get(
     h: OfxParamHandle,
-    _at_time: c_int,
-    _time: f64,
+    at_time: c_int,
+    time: f64,
     d: *mut f64,
     i: *mut c_int,
     s: *mut *const c_char,
 ) -> OfxStatus {
-    // Parameters do not animate in this host, so the value is the same at every time.
     guard("paramGetValue", || {
-        let value = param::get(h)?;
+        let value = param::get(h, (at_time != 0).then_some(time))?;
         // SAFETY: the C shim passes arrays of 4 doubles and 4 ints and one string slot, and `param::get`
         // returns at most 4 values.
         unsafe { value.write(d, i, s) };
@@ -134,12 +133,11 @@ unsafe extern "C" fn cb_param_set(
     })
 }
 
-unsafe extern "C" fn cb_param_derivative(h: OfxParamHandle, _time: f64, d: *mut f64) -> OfxStatus {
+unsafe extern "C" fn cb_param_derivative(h: OfxParamHandle, time: f64, d: *mut f64) -> OfxStatus {
     guard("paramGetDerivative", || {
-        // A constant value has a zero derivative; the check refuses non-double parameters.
-        let n = param::double_count(h)?;
-        // SAFETY: the C shim passes an array of 4 doubles and `n <= 4`.
-        unsafe { std::slice::from_raw_parts_mut(d, n).fill(0.0) };
+        let v = param::derivative(h, time)?;
+        // SAFETY: the C shim passes an array of 4 doubles; `v` has at most 4 values.
+        unsafe { std::ptr::copy_nonoverlapping(v.as_ptr(), d, v.len().min(4)) };
         Ok(())
     })
 }
@@ -151,16 +149,9 @@ unsafe extern "C" fn cb_param_integral(
     d: *mut f64,
 ) -> OfxStatus {
     guard("paramGetIntegral", || {
-        param::double_count(h)?;
-        let values = param::get(h)?;
-        let param::CValue::Doubles(v) = values else {
-            return Err(crate::Status::ERR_UNSUPPORTED);
-        };
-        // SAFETY: the C shim passes an array of 4 doubles and `v` has at most 4 values.
-        let out = unsafe { std::slice::from_raw_parts_mut(d, v.len()) };
-        for (o, x) in out.iter_mut().zip(&v) {
-            *o = x * (time2 - time1);
-        }
+        let v = param::integral(h, time1, time2)?;
+        // SAFETY: the C shim passes an array of 4 doubles; `v` has at most 4 values.
+        unsafe { std::ptr::copy_nonoverlapping(v.as_ptr(), d, v.len().min(4)) };
         Ok(())
     })
 }

@@ -17,7 +17,9 @@ use super::memory::{
 };
 use super::{c_str, guard, guard_value, write_out};
 use crate::host::handles::{as_ptr, lock};
-use crate::host::objects::{CLIPS, ClipImage, ClipNode, EFFECTS, EffectKind, IMAGES, ImageNode};
+use crate::host::objects::{
+    CLIPS, ClipImage, ClipNode, EFFECTS, EffectKind, IMAGES, ImageNode, RenderSlot, note_misuse,
+};
 use crate::host::props::{PropValue, PropertySet};
 
 pub(crate) static SUITE: sys::OfxImageEffectSuiteV1 = sys::OfxImageEffectSuiteV1 {
@@ -78,6 +80,14 @@ pub(crate) fn clip_descriptor_props(name: &std::ffi::CStr) -> PropertySet {
     p
 }
 
+/// A clip descriptor with its type and name only, for hosts that do not pre-fill spec defaults.
+fn bare_clip_descriptor_props(name: &std::ffi::CStr) -> PropertySet {
+    let p = PropertySet::new("clip descriptor");
+    p.define_str(ofx_str!(kOfxPropType), ofx_str!(kOfxTypeClip));
+    p.define_str(ofx_str!(kOfxPropName), name);
+    p
+}
+
 unsafe extern "C" fn clip_define(
     effect: OfxImageEffectHandle,
     name: *const c_char,
@@ -98,14 +108,18 @@ unsafe extern "C" fn clip_define(
         }
         let mut clips = lock(&effect.clips);
         if clips.iter().any(|c| c.name.as_c_str() == name) {
+            note_misuse(format!(
+                "clipDefine of {:?}: a clip of that name exists (kOfxStatErrExists)",
+                name.to_string_lossy()
+            ));
             return Err(Status::ERR_EXISTS);
         }
-        let clip = CLIPS.register(ClipNode::new(
-            name,
-            clip_descriptor_props(name),
-            effect_id,
-            false,
-        ));
+        let props = if effect.spec_defaults {
+            clip_descriptor_props(name)
+        } else {
+            bare_clip_descriptor_props(name)
+        };
+        let clip = CLIPS.register(ClipNode::new(name, props, effect_id, false));
         let props = clip.props.ptr();
         clips.push(clip);
         if !out.is_null() {
@@ -207,7 +221,7 @@ unsafe extern "C" fn clip_get_image(
         }
         // The whole image is handed out whatever the region; without temporal access every time gets
         // the current frame.
-        let Some(image) = lock(&clip.image).clone() else {
+        let Some(image) = clip.image() else {
             tracing::debug!(clip = ?clip.name, time, "clipGetImage on a clip with no image");
             return Err(Status::FAILED);
         };
@@ -217,6 +231,7 @@ unsafe extern "C" fn clip_get_image(
         let props = image_props(&image).register();
         let handle = props.ptr();
         let id = props.id();
+        let slot = RenderSlot::get();
         IMAGES.insert_at(
             id,
             Arc::new(ImageNode {
@@ -225,7 +240,7 @@ unsafe extern "C" fn clip_get_image(
                 effect: clip.effect,
             }),
         );
-        lock(&effect.images).push(id);
+        lock(&effect.images).push((id, slot));
         // SAFETY: non-null storage for one handle.
         unsafe { out.write(handle) };
         Ok(())
@@ -236,7 +251,7 @@ unsafe extern "C" fn clip_release_image(image: OfxPropertySetHandle) -> OfxStatu
     guard("clipReleaseImage", || {
         let node = IMAGES.remove(image.addr()).ok_or(Status::ERR_BAD_HANDLE)?;
         if let Some(effect) = EFFECTS.get_id(node.effect) {
-            lock(&effect.images).retain(|i| *i != image.addr());
+            lock(&effect.images).retain(|(i, _)| *i != image.addr());
         }
         Ok(())
     })
@@ -305,16 +320,19 @@ mod tests {
                 get(clip.ptr(), 1.0, std::ptr::null(), &mut img),
                 Status::FAILED.raw()
             );
-            *lock(&clip.image) = Some(ClipImage {
-                buffer: Arc::new(buffer),
-                rod_pixels: bounds,
-                premultiplication: Premultiplication::Opaque,
-                render_scale: 1.0,
-                field: Field::None,
-                time: 1.0,
-                depth_label: None,
-                unique_id: "u1".into(),
-            });
+            clip.set_image(
+                0,
+                ClipImage {
+                    buffer: Arc::new(buffer),
+                    rod_pixels: bounds,
+                    premultiplication: Premultiplication::Opaque,
+                    render_scale: 1.0,
+                    field: Field::None,
+                    time: 1.0,
+                    depth_label: None,
+                    unique_id: "u1".into(),
+                },
+            );
             assert_eq!(get(clip.ptr(), 1.0, std::ptr::null(), &mut img), 0);
             let props = crate::host::props::PROPS.get(img).unwrap();
             assert_eq!(props.int(ofx_str!(kOfxImagePropRowBytes), 0), Some(-24));

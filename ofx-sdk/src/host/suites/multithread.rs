@@ -13,6 +13,7 @@ use crate::status::Status;
 use super::{guard, guard_value, write_out};
 use crate::host::handles::{Table, as_ptr, lock};
 use crate::host::message::CurrentEffect;
+use crate::host::objects::RenderSlot;
 
 pub(crate) static SUITE: sys::OfxMultiThreadSuiteV1 = sys::OfxMultiThreadSuiteV1 {
     multiThread: Some(multi_thread),
@@ -57,9 +58,11 @@ unsafe extern "C" fn multi_thread(
         let workers = cpus().min(n as usize);
         let next = AtomicUsize::new(0);
         let effect = CurrentEffect::get();
+        let slot = RenderSlot::get();
         let arg = Arg(arg.expose_provenance());
         let run = || {
             let _effect = CurrentEffect::enter(effect);
+            let _slot = RenderSlot::enter(slot);
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Ok(index) = c_uint::try_from(i) else {

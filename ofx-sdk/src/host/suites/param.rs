@@ -1,6 +1,7 @@
 //! Parameter suite V1. The variadic value functions are the C shim's (`shim.rs`); it calls the
-//! functions at the bottom of this file. Parameters do not animate in this host: a value is the same at
-//! every time, keyframe queries report no keys, and setting a value at a time sets the value.
+//! functions at the bottom of this file. A parameter is constant unless the host side animated it
+//! (`Instance::set_param_keys`): then its keys answer the keyframe queries and decide its value at each
+//! time. Setting a value from the plugin (at a time or not) sets the constant value.
 
 use std::ffi::{CString, c_char, c_int, c_uint};
 use std::sync::{Arc, Mutex};
@@ -13,8 +14,11 @@ use crate::status::Status;
 
 use super::{c_str, guard, write_out};
 use crate::host::handles::lock;
-use crate::host::objects::{PARAM_SETS, PARAMS, ParamNode};
-use crate::host::param::{Constraints, ParamKind, Stored, ValueType, define_descriptor_props};
+use crate::host::message::CurrentEffect;
+use crate::host::objects::{EFFECTS, PARAM_SETS, PARAMS, ParamNode, note_misuse};
+use crate::host::param::{
+    Constraints, ParamKind, Stored, ValueType, define_bare_props, define_descriptor_props,
+};
 use crate::host::props::PropertySet;
 use crate::host::shim;
 
@@ -66,16 +70,25 @@ unsafe extern "C" fn define(
         }
         let mut params = lock(&set.params);
         if params.iter().any(|p| p.name.as_c_str() == name) {
+            note_misuse(format!(
+                "paramDefine of {:?}: a parameter of that name exists (kOfxStatErrExists)",
+                name.to_string_lossy()
+            ));
             return Err(Status::ERR_EXISTS);
         }
         let props = PropertySet::new("parameter descriptor");
-        define_descriptor_props(&props, kind, name);
+        if set.spec_defaults {
+            define_descriptor_props(&props, kind, name);
+        } else {
+            define_bare_props(&props, kind, name);
+        }
         let node = PARAMS.register(ParamNode {
             name: name.to_owned(),
             kind,
             props: props.register(),
             instance: false,
             value: Mutex::new(Stored::zero(kind)),
+            keys: Mutex::new(Vec::new()),
         });
         let props_handle = node.props.ptr();
         params.push(node);
@@ -141,41 +154,69 @@ fn instance(h: OfxParamHandle) -> Result<Arc<ParamNode>, Status> {
 
 unsafe extern "C" fn get_num_keys(param: OfxParamHandle, out: *mut c_uint) -> OfxStatus {
     guard("paramGetNumKeys", || {
-        instance(param)?;
+        let node = instance(param)?;
+        let n = c_uint::try_from(lock(&node.keys).len()).unwrap_or(c_uint::MAX);
         // SAFETY: the plugin passes storage for one unsigned int.
-        unsafe { write_out(out, 0) }
+        unsafe { write_out(out, n) }
     })
 }
 
 unsafe extern "C" fn get_key_time(
     param: OfxParamHandle,
-    _nth: c_uint,
-    _time: *mut OfxTime,
+    nth: c_uint,
+    time: *mut OfxTime,
 ) -> OfxStatus {
     guard("paramGetKeyTime", || {
-        instance(param).and(Err::<(), _>(Status::ERR_BAD_INDEX))
+        let node = instance(param)?;
+        let t = usize::try_from(nth)
+            .ok()
+            .and_then(|i| lock(&node.keys).get(i).map(|(t, _)| *t))
+            .ok_or(Status::ERR_BAD_INDEX)?;
+        // SAFETY: the plugin passes storage for one time.
+        unsafe { write_out(time, t) }
     })
 }
 
 unsafe extern "C" fn get_key_index(
     param: OfxParamHandle,
-    _time: OfxTime,
-    _dir: c_int,
-    _index: *mut c_int,
+    time: OfxTime,
+    dir: c_int,
+    index: *mut c_int,
 ) -> OfxStatus {
     guard("paramGetKeyIndex", || {
-        instance(param).and(Err::<(), _>(Status::FAILED))
+        let node = instance(param)?;
+        let keys = lock(&node.keys);
+        let found = match dir {
+            0 => keys.iter().position(|(t, _)| *t == time),
+            d if d < 0 => keys.iter().rposition(|(t, _)| *t < time),
+            _ => keys.iter().position(|(t, _)| *t > time),
+        };
+        let i = found
+            .and_then(|i| c_int::try_from(i).ok())
+            .ok_or(Status::FAILED)?;
+        // SAFETY: the plugin passes storage for one int.
+        unsafe { write_out(index, i) }
     })
 }
 
-unsafe extern "C" fn delete_key(param: OfxParamHandle, _time: OfxTime) -> OfxStatus {
+unsafe extern "C" fn delete_key(param: OfxParamHandle, time: OfxTime) -> OfxStatus {
     guard("paramDeleteKey", || {
-        instance(param).and(Err::<(), _>(Status::ERR_BAD_INDEX))
+        let node = instance(param)?;
+        let mut keys = lock(&node.keys);
+        let i = keys
+            .iter()
+            .position(|(t, _)| *t == time)
+            .ok_or(Status::ERR_BAD_INDEX)?;
+        keys.remove(i);
+        Ok(())
     })
 }
 
 unsafe extern "C" fn delete_all_keys(param: OfxParamHandle) -> OfxStatus {
-    guard("paramDeleteAllKeys", || instance(param).map(drop))
+    guard("paramDeleteAllKeys", || {
+        lock(&instance(param)?.keys).clear();
+        Ok(())
+    })
 }
 
 unsafe extern "C" fn copy(
@@ -192,6 +233,8 @@ unsafe extern "C" fn copy(
         if !Arc::ptr_eq(&to, &from) {
             let v = lock(&from.value).clone();
             *lock(&to.value) = v;
+            let keys = lock(&from.keys).clone();
+            *lock(&to.keys) = keys;
         }
         Ok(())
     })
@@ -251,8 +294,13 @@ impl CValue {
     }
 }
 
-pub(crate) fn get(h: OfxParamHandle) -> Result<CValue, Status> {
+/// The value at `time` (or at the time of the action this thread runs, for `paramGetValue`).
+pub(crate) fn get(h: OfxParamHandle, time: Option<f64>) -> Result<CValue, Status> {
     let node = instance(h)?;
+    let keys = lock(&node.keys);
+    if !keys.is_empty() {
+        return Ok(value_at(&keys, time.unwrap_or_else(current_time)));
+    }
     let value = lock(&node.value);
     Ok(match &*value {
         Stored::Doubles(v) => CValue::Doubles(v.clone()),
@@ -260,6 +308,93 @@ pub(crate) fn get(h: OfxParamHandle) -> Result<CValue, Status> {
         Stored::Text(s) => CValue::Text(s.as_ptr()),
         Stored::None => return Err(Status::ERR_UNSUPPORTED),
     })
+}
+
+/// The time of the instance whose action this thread runs (0 outside any).
+fn current_time() -> f64 {
+    EFFECTS
+        .get_id(CurrentEffect::get())
+        .map_or(0.0, |e| lock(&e.timeline).0)
+}
+
+/// Keyframed value at `t`: doubles are interpolated linearly between the keys around `t`, other values
+/// are held from the last key at or before `t`; constant outside the keys. `keys` is sorted and not
+/// empty; a string points into the key's storage, valid until the keys change.
+fn value_at(keys: &[(f64, Stored)], t: f64) -> CValue {
+    let after = keys.partition_point(|(k, _)| *k <= t);
+    let held = &keys[after.saturating_sub(1)].1;
+    let next = keys.get(after);
+    match (held, next) {
+        (Stored::Doubles(a), Some((t1, Stored::Doubles(b)))) if after > 0 => {
+            let t0 = keys[after - 1].0;
+            let f = (t - t0) / (t1 - t0);
+            CValue::Doubles(a.iter().zip(b).map(|(a, b)| a + (b - a) * f).collect())
+        }
+        (Stored::Doubles(v), _) => CValue::Doubles(v.clone()),
+        (Stored::Ints(v), _) => CValue::Ints(v.clone()),
+        (Stored::Text(s), _) => CValue::Text(s.as_ptr()),
+        (Stored::None, _) => CValue::Doubles(Vec::new()),
+    }
+}
+
+/// The derivative of a double parameter at `time`: the slope of its keyframe segment (0 without
+/// animation, and outside the keys).
+pub(crate) fn derivative(h: OfxParamHandle, time: f64) -> Result<Vec<f64>, Status> {
+    let n = double_count(h)?;
+    let node = instance(h)?;
+    let keys = lock(&node.keys);
+    let after = keys.partition_point(|(k, _)| *k <= time);
+    if after == 0 || after >= keys.len() {
+        return Ok(vec![0.0; n]);
+    }
+    let ((t0, a), (t1, b)) = (&keys[after - 1], &keys[after]);
+    Ok(match (a, b) {
+        (Stored::Doubles(a), Stored::Doubles(b)) => {
+            a.iter().zip(b).map(|(a, b)| (b - a) / (t1 - t0)).collect()
+        }
+        _ => vec![0.0; n],
+    })
+}
+
+/// The integral of a double parameter from `time1` to `time2` (trapezoids at keyframe resolution).
+pub(crate) fn integral(h: OfxParamHandle, time1: f64, time2: f64) -> Result<Vec<f64>, Status> {
+    let n = double_count(h)?;
+    let node = instance(h)?;
+    let keys = lock(&node.keys).clone();
+    let at = |t: f64| -> Vec<f64> {
+        if keys.is_empty() {
+            match &*lock(&node.value) {
+                Stored::Doubles(v) => v.clone(),
+                _ => vec![0.0; n],
+            }
+        } else {
+            match value_at(&keys, t) {
+                CValue::Doubles(v) => v,
+                _ => vec![0.0; n],
+            }
+        }
+    };
+    // The breakpoints: the ends and every key strictly between them.
+    let (lo, hi, sign) = if time1 <= time2 {
+        (time1, time2, 1.0)
+    } else {
+        (time2, time1, -1.0)
+    };
+    let mut points = vec![lo];
+    points.extend(keys.iter().map(|(t, _)| *t).filter(|t| *t > lo && *t < hi));
+    points.push(hi);
+    let mut total = vec![0.0; n];
+    for w in points.windows(2) {
+        let (a, b) = (at(w[0]), at(w[1]));
+        for (i, t) in total.iter_mut().enumerate() {
+            let (x, y) = (
+                a.get(i).copied().unwrap_or(0.0),
+                b.get(i).copied().unwrap_or(0.0),
+            );
+            *t += sign * (x + y) * 0.5 * (w[1] - w[0]);
+        }
+    }
+    Ok(total)
 }
 
 /// Derivatives and integrals exist for double-valued parameters only.
@@ -332,6 +467,7 @@ mod tests {
             props: props.register(),
             instance: true,
             value: Mutex::new(Stored::zero(kind)),
+            keys: Mutex::new(Vec::new()),
         })
     }
 
@@ -430,6 +566,7 @@ mod tests {
             props: PropertySet::new("parameter set descriptor").register(),
             params: Mutex::new(Vec::new()),
             descriptor: true,
+            spec_defaults: true,
         });
         let s = &SUITE;
         // SAFETY: live handles, NUL-terminated strings and valid output storage, as a plugin passes.

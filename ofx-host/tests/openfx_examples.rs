@@ -136,7 +136,10 @@ fn the_official_invert_and_basic_examples_are_validated() {
     // releases), so memory grows with every render ...
     let lifecycle = find(0, "action-lifecycle").to_string();
     assert!(lifecycle.contains("did not release 1 image"), "{lifecycle}");
-    assert_eq!(find(0, "resource-memory")["status"], "fail");
+    // How far the resident memory has grown when the scenario samples it depends on the allocator and
+    // the machine's load: a leak of one image per render is flagged, as a warning or a failure.
+    let memory = find(0, "resource-memory");
+    assert_ne!(memory["status"], "pass", "{memory:#}");
     // ... and it reads one row past its source's bounds (`y > rect.y2`), which shows when the
     // source does not cover the render window.
     let geometry = find(0, "render-geometry");

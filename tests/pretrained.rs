@@ -57,7 +57,10 @@ fn paddleocr_detection_matches_onnxruntime_run_directly() {
         assert_eq!(r, b);
         worst = worst.max((r - e).abs());
     }
-    eprintln!("max |plugin - onnxruntime| = {worst:e} over {} pixels", expected.len());
+    eprintln!(
+        "max |plugin - onnxruntime| = {worst:e} over {} pixels",
+        expected.len()
+    );
     assert!(worst < 1e-4, "max difference from onnxruntime: {worst}");
     // The page has text: the detector must find some.
     let text_pixels = expected.iter().filter(|v| **v > 0.3).count();

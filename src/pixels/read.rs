@@ -93,11 +93,20 @@ fn spread<T: Copy>(
         &mut a_plane[range],
     );
     // Zipped iterators rather than indices: no bounds checks in the loop, which lets it vectorise.
-    let planes = r_out.iter_mut().zip(g_out.iter_mut()).zip(b_out.iter_mut()).zip(a_out.iter_mut());
+    let planes = r_out
+        .iter_mut()
+        .zip(g_out.iter_mut())
+        .zip(b_out.iter_mut())
+        .zip(a_out.iter_mut());
     match components {
         Components::Rgba => {
             for ((((r, g), b), a), px) in planes.zip(src.chunks_exact(4)) {
-                (*r, *g, *b, *a) = (convert(px[0]), convert(px[1]), convert(px[2]), convert(px[3]));
+                (*r, *g, *b, *a) = (
+                    convert(px[0]),
+                    convert(px[1]),
+                    convert(px[2]),
+                    convert(px[3]),
+                );
             }
         }
         Components::Rgb => {

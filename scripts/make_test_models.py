@@ -9,6 +9,7 @@ numpy formula when run by onnxruntime (max abs diff <= 1e-5); bad models must fa
 to. The script exits non-zero if any check fails, so the models in OUTDIR can be trusted.
 """
 
+import json
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ OPSET = 17
 IR_VERSION = 8
 TOLERANCE = 1e-5
 FLOAT = TensorProto.FLOAT
+FLOAT16 = TensorProto.FLOAT16
 
 # Symbolic dimensions: the plugin must not assume a fixed batch or frame size.
 N, H, W = "N", "H", "W"
@@ -205,6 +207,51 @@ def fixed_64():
     return m
 
 
+def clamp01():
+    # y = min(max(x, 0), 1): a model that cannot give back values above 1, for the HDR policy.
+    return model(
+        "clamp01",
+        [helper.make_node("Clip", ["image", "low", "high"], ["output"])],
+        [image("image", 3)],
+        [image("output", 3)],
+        [const("low", 0.0), const("high", 1.0)],
+    )
+
+
+def nan_output():
+    # y = sqrt(x - 2): NaN for every image value in 0..1, a model gone wrong.
+    return model(
+        "nan_output",
+        [helper.make_node("Sub", ["image", "two"], ["shifted"]), helper.make_node("Sqrt", ["shifted"], ["output"])],
+        [image("image", 3)],
+        [image("output", 3)],
+        [const("two", 2.0)],
+    )
+
+
+def reshape_64():
+    # Declares dynamic H and W but reshapes to 64x64: any other size fails inside the run, so a tile of
+    # another size fails where the probe (64x64) succeeded.
+    return model(
+        "reshape_64",
+        [helper.make_node("Reshape", ["image", "shape"], ["output"])],
+        [image("image", 3)],
+        [image("output", 3)],
+        [numpy_helper.from_array(np.array([1, 3, 64, 64], dtype=np.int64), "shape")],
+    )
+
+
+def invert_fp16():
+    # invert with float16 input and output: the node converts at the boundary.
+    return model(
+        "invert_fp16",
+        [helper.make_node("Sub", ["one", "image"], ["output"])],
+        [image("image", 3, elem=FLOAT16)],
+        [image("output", 3, elem=FLOAT16)],
+        [numpy_helper.from_array(np.array(1.0, dtype=np.float16), "one")],
+    )
+
+
 # ---- expectations ------------------------------------------------------------------------------------
 
 
@@ -232,6 +279,8 @@ GOOD = {
     "two_outputs": (two_outputs, (2, 3, 8, 12), lambda x: [0.5 * x, 1 - x]),
     "rgba_identity": (rgba_identity, (2, 4, 8, 12), lambda x: [x]),
     "luma": (luma, (2, 3, 8, 12), lambda x: [np.einsum("c,nchw->nhw", LUMA, x)[:, None]]),
+    "clamp01": (clamp01, (2, 3, 8, 12), lambda x: [np.clip(x, 0, 1)]),
+    "invert_fp16": (invert_fp16, (2, 3, 8, 12), lambda x: [1 - x]),
 }
 
 # Valid ONNX that runs, but is not something an image plugin can use.
@@ -241,26 +290,36 @@ WRONG_FOR_IMAGES = {
     "bad_output_shape": (bad_output_shape, (1, 3, 8, 12), lambda x: [x.mean(axis=(2, 3), keepdims=True)]),
     "two_channel_output": (two_channel_output, (1, 3, 8, 12), lambda x: [x[:, :2]]),
     "fixed_64": (fixed_64, (1, 3, 64, 64), lambda x: [1 - x]),
+    "nan_output": (nan_output, (1, 3, 8, 12), lambda x: [np.sqrt(x - 2)]),
+    "reshape_64": (reshape_64, (1, 3, 64, 64), lambda x: [x]),
 }
 
 
 def check_runs(path, shape, expect, rng):
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     input_meta = session.get_inputs()[0]
+    tolerance = TOLERANCE
     if input_meta.type == "tensor(int64)":
         x = rng.integers(0, 256, size=shape, dtype=np.int64)
+    elif input_meta.type == "tensor(float16)":
+        x = rng.random(shape, dtype=np.float32).astype(np.float16)
+        tolerance = 1e-3  # half precision
     else:
         x = rng.random(shape, dtype=np.float32)
     got = session.run(None, {input_meta.name: x})
-    want = expect(x)
+    with np.errstate(invalid="ignore"):
+        want = expect(x)
     assert len(got) == len(want), f"{path.name}: {len(got)} outputs, expected {len(want)}"
     worst = 0.0
     for g, w in zip(got, want):
         assert g.shape == w.shape, f"{path.name}: output shape {g.shape}, expected {w.shape}"
-        worst = max(worst, float(np.max(np.abs(g - w.astype(np.float32)))))
+        g, w = g.astype(np.float32), w.astype(np.float32)
+        # NaN where expected (a model made to produce NaN), and nowhere else.
+        assert np.array_equal(np.isnan(g), np.isnan(w)), f"{path.name}: NaN where not expected"
+        worst = max(worst, float(np.max(np.abs(np.nan_to_num(g) - np.nan_to_num(w)))))
     names = [o.name for o in session.get_outputs()]
     print(f"  {path.name:24} outputs {names} max abs diff {worst:.2e}")
-    assert worst <= TOLERANCE, f"{path.name}: max abs diff {worst} > {TOLERANCE}"
+    assert worst <= tolerance, f"{path.name}: max abs diff {worst} > {tolerance}"
 
 
 def check_unloadable(path):
@@ -277,6 +336,204 @@ def corrupt_bytes():
     # Deterministic garbage: a text header (field 9 with wire type 6, which protobuf does not have) and a
     # run of 0xff (an endless varint), so no protobuf parser can read it as a model.
     return b"NOT AN ONNX MODEL\n" + bytes([0xFF]) * 64 + bytes(range(256))
+
+
+# ---- models that describe themselves (docs/manifest.md) ----------------------------------------------
+# Each is a runnable model whose metadata (or sidecar) the manifest code reads. Key of the embedded JSON:
+MANIFEST_KEY = "onnxfx.manifest"
+# Per tensor channel of manifest_embedded, in the tensor's order (B, G, R): the node's RGB result is
+# x * [0.25, 0.5, 1.0] + 0.1 when it honours channels "bgr" and normalize "0..255" both ways.
+BGR_GAIN = np.array([1.0, 0.5, 0.25], dtype=np.float32)
+
+EMBEDDED_MANIFEST = {
+    "schema": "onnxfx.manifest/1",
+    "name": "BGR gain (test)",
+    "version": "1.0",
+    "task": "color",
+    "license": "MIT OR Apache-2.0",
+    "authors": ["onnxfx tests"],
+    "source": "scripts/make_test_models.py",
+    "inputs": [
+        {
+            "name": "image",
+            "layout": "nchw",
+            "channels": "bgr",
+            "normalize": "0..255",
+            "encoding": "linear",
+            "hdr": True,
+            "size": {"multiple_of": 8},
+        }
+    ],
+    "outputs": [
+        {
+            "name": "output",
+            "channels": "bgr",
+            "normalize": "0..255",
+            "encoding": "linear",
+            "role": "color",
+            "scale": 1,
+        }
+    ],
+    "tiling": {"tile": 256, "overlap": 16},
+}
+
+# Shadowed by the sidecar below: the sidecar wins as a whole document.
+SHADOWED_MANIFEST = {
+    "schema": "onnxfx.manifest/1",
+    "name": "embedded (shadowed by the sidecar)",
+    "inputs": [{"name": "image", "channels": "bgr"}],
+}
+
+# Written next to manifest_sidecar.onnx as manifest_sidecar.onnx.json. "licence" is a deliberate typo:
+# readers warn about the unknown key and go on.
+SIDECAR_MANIFEST = {
+    "schema": "onnxfx.manifest/1",
+    "name": "identity (sidecar)",
+    "licence": "MIT",
+    "inputs": [{"name": "image", "channels": "rgb", "encoding": "srgb"}],
+    "outputs": [{"name": "output", "encoding": "srgb"}],
+}
+
+# Invalid on purpose: three channels but two std values.
+BAD_MANIFEST = {
+    "schema": "onnxfx.manifest/1",
+    "inputs": [{"name": "image", "normalize": {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5]}}],
+}
+
+
+def with_metadata(m, props):
+    for key, value in props.items():
+        entry = m.metadata_props.add()
+        entry.key = key
+        entry.value = value
+    return m
+
+
+def manifest_embedded():
+    m = model(
+        "manifest_embedded",
+        [
+            helper.make_node("Mul", ["image", "k"], ["scaled"]),
+            helper.make_node("Add", ["scaled", "offset"], ["output"]),
+        ],
+        [image("image", 3)],
+        [image("output", 3)],
+        [const("k", BGR_GAIN.reshape(1, 3, 1, 1)), const("offset", 25.5)],
+    )
+    # An unrelated entry before ours: writers must keep it.
+    props = {"converted_by": "make_test_models.py", MANIFEST_KEY: json.dumps(EMBEDDED_MANIFEST)}
+    return with_metadata(m, props)
+
+
+def manifest_image_keys():
+    # The standard ONNX image keys only: BGR, sRGB, 0..255. y = 255 - x (an invert in 0..255).
+    m = model(
+        "manifest_image_keys",
+        [helper.make_node("Sub", ["full", "image"], ["output"])],
+        [image("image", 3)],
+        [image("output", 3)],
+        [const("full", 255.0)],
+    )
+    return with_metadata(
+        m,
+        {
+            "Image.BitmapPixelFormat": "Bgr8",
+            "Image.ColorSpaceGamma": "SRGB",
+            "Image.NominalPixelRange": "NominalRange_0_255",
+        },
+    )
+
+
+def manifest_sidecar():
+    m = model(
+        "manifest_sidecar",
+        [helper.make_node("Mul", ["image", "one"], ["output"])],
+        [image("image", 3)],
+        [image("output", 3)],
+        [const("one", 1.0)],
+    )
+    return with_metadata(m, {MANIFEST_KEY: json.dumps(SHADOWED_MANIFEST)})
+
+
+def manifest_bad():
+    m = model(
+        "manifest_bad",
+        [helper.make_node("Mul", ["image", "one"], ["output"])],
+        [image("image", 3)],
+        [image("output", 3)],
+        [const("one", 1.0)],
+    )
+    return with_metadata(m, {MANIFEST_KEY: json.dumps(BAD_MANIFEST)})
+
+
+MATTE_MANIFEST = {
+    "schema": "onnxfx.manifest/1",
+    "name": "luma matte (test)",
+    "task": "matte",
+    "inputs": [{"name": "image", "channels": "rgb", "encoding": "srgb"}],
+    "outputs": [{"name": "matte", "role": "alpha", "channels": "gray"}],
+}
+
+
+def matte():
+    # A one-channel output used as alpha: the Rec. 709 luma of the input, by the embedded manifest.
+    m = model(
+        "matte",
+        [helper.make_node("Conv", ["image", "w"], ["matte"])],
+        [image("image", 3)],
+        [image("matte", 1)],
+        [const("w", LUMA.reshape(1, 3, 1, 1))],
+    )
+    return with_metadata(m, {MANIFEST_KEY: json.dumps(MATTE_MANIFEST)})
+
+
+def manifest_nhwc_fixed():
+    # NHWC, fixed 48x32 in, 96x64 out (nearest x2): layout, size and scale all follow from the graph.
+    return model(
+        "manifest_nhwc_fixed",
+        [
+            helper.make_node(
+                "Resize",
+                ["image", "", "scales"],
+                ["output"],
+                mode="nearest",
+                coordinate_transformation_mode="asymmetric",
+                nearest_mode="floor",
+            )
+        ],
+        [helper.make_tensor_value_info("image", FLOAT, [1, 32, 48, 3])],
+        [helper.make_tensor_value_info("output", FLOAT, [1, 64, 96, 3])],
+        [const("scales", [1.0, 2.0, 2.0, 1.0])],
+    )
+
+
+MANIFEST_MODELS = {
+    "manifest_embedded": (
+        manifest_embedded,
+        (2, 3, 8, 12),
+        lambda x: [x * BGR_GAIN.reshape(1, 3, 1, 1) + 25.5],
+    ),
+    "manifest_image_keys": (manifest_image_keys, (2, 3, 8, 12), lambda x: [255 - x]),
+    "manifest_sidecar": (manifest_sidecar, (2, 3, 8, 12), lambda x: [x]),
+    "manifest_bad": (manifest_bad, (2, 3, 8, 12), lambda x: [x]),
+    "matte": (matte, (2, 3, 8, 12), lambda x: [np.einsum("c,nchw->nhw", LUMA, x)[:, None]]),
+    "manifest_nhwc_fixed": (
+        manifest_nhwc_fixed,
+        (1, 32, 48, 3),
+        lambda x: [x.repeat(2, axis=1).repeat(2, axis=2)],
+    ),
+}
+
+
+def write_manifest_models(out, rng):
+    print("models with manifests or image metadata:")
+    for name, (build, shape, expect) in MANIFEST_MODELS.items():
+        path = out / f"{name}.onnx"
+        m = build()
+        onnx.checker.check_model(m, full_check=True)
+        onnx.save(m, path)
+        check_runs(path, shape, expect, rng)
+    (out / "manifest_sidecar.onnx.json").write_text(json.dumps(SIDECAR_MANIFEST, indent=2) + "\n")
 
 
 def main(argv):
@@ -312,7 +569,9 @@ def main(argv):
     truncated.write_bytes(whole[: len(whole) // 2])
     check_unloadable(truncated)
 
-    print(f"wrote {len(GOOD) + len(WRONG_FOR_IMAGES) + 2} models to {out}")
+    write_manifest_models(out, rng)
+
+    print(f"wrote {len(GOOD) + len(WRONG_FOR_IMAGES) + len(MANIFEST_MODELS) + 2} models to {out}")
     return 0
 
 

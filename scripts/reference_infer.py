@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Run an ONNX model on a PNG with onnxruntime's Python API and save the first output as .npy.
 
-Usage: reference_infer.py --model M.onnx --input IMG.png --output OUT.npy [--channels 3|4]
+Usage: reference_infer.py --model M.onnx --input IMG.png --output OUT.npy [--channels 3|4] [--bgr]
+                          [--mean M [M ...]] [--std S [S ...]]
 
-The input is the PNG as float32 in 0..1 (value / 255), RGB (or RGBA with --channels 4), NCHW [1, C, H, W]
-with the top row first: the plugin's default mapping. This path shares no code with onnxfx, so the tests
-can use its output as an independent reference for what the plugin renders.
+The input is the PNG as float32 in 0..1 (value / 255), RGB (or RGBA with --channels 4; BGR with --bgr),
+then (x - mean) / std per channel when given, NCHW [1, C, H, W] with the top row first: the mapping a model
+manifest asks of the plugin. This path shares no code with onnxfx, so the tests can use its output as an
+independent reference for what the plugin renders.
 """
 
 import argparse
@@ -32,9 +34,17 @@ def main():
     parser.add_argument("--input", required=True, help="PNG image")
     parser.add_argument("--output", required=True, help=".npy file for the first output")
     parser.add_argument("--channels", type=int, choices=(3, 4), default=3)
+    parser.add_argument("--bgr", action="store_true", help="reverse the colour channels (BGR order)")
+    parser.add_argument("--mean", type=float, nargs="+", default=[0.0])
+    parser.add_argument("--std", type=float, nargs="+", default=[1.0])
     args = parser.parse_args()
 
     x = load_image(args.input, args.channels)
+    if args.bgr:
+        x[:, :3] = x[:, 2::-1].copy()
+    mean = np.array(args.mean, dtype=np.float32).reshape(1, -1, 1, 1)
+    std = np.array(args.std, dtype=np.float32).reshape(1, -1, 1, 1)
+    x = np.ascontiguousarray((x - mean) / std, dtype=np.float32)
     session = ort.InferenceSession(args.model, providers=["CPUExecutionProvider"])
     feed = {session.get_inputs()[0].name: x}
     first = session.run([session.get_outputs()[0].name], feed)[0]

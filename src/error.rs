@@ -16,6 +16,10 @@ pub enum Error {
     #[error("cannot load ONNX Runtime from {path}: {reason}")]
     Runtime { path: PathBuf, reason: String },
 
+    /// The model's description (sidecar, embedded manifest, parameters) is invalid.
+    #[error(transparent)]
+    Manifest(#[from] crate::manifest::Error),
+
     #[error("no model file is set: choose an .onnx file in the Model File parameter")]
     NoModel,
 
@@ -59,6 +63,10 @@ pub enum Error {
         pixels: usize,
         limit: usize,
     },
+
+    /// Tiling could not plan or assemble the frame.
+    #[error("tiling: {0}")]
+    Tiling(String),
 
     #[error("render cancelled by the host")]
     Aborted,

@@ -11,7 +11,10 @@ pub mod effects;
 pub mod engine;
 pub mod error;
 pub mod logging;
+pub mod manifest;
+pub mod pipeline;
 pub mod pixels;
+pub mod tiling;
 
 pub use error::{Error, Result};
 

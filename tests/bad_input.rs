@@ -67,13 +67,10 @@ fn corrupt_and_truncated_models_are_refused_with_the_path() {
     for name in ["corrupt.onnx", "truncated.onnx"] {
         let model = test_model(name);
         let run = render_bad(&model, &[]);
+        let path = model.display().to_string();
         assert_mentions(
             &run,
-            &[
-                "kOfxStatFailed",
-                "cannot load model",
-                &model.display().to_string(),
-            ],
+            &["kOfxStatFailed", "cannot read the ONNX model", &path],
         );
     }
 }
@@ -81,16 +78,13 @@ fn corrupt_and_truncated_models_are_refused_with_the_path() {
 #[test]
 fn a_model_whose_input_is_not_an_image_names_the_tensor_and_its_shape() {
     let run = render_bad(&test_model("not_image.onnx"), &[]);
-    assert_mentions(
-        &run,
-        &[
-            "kOfxStatFailed",
-            "not usable as an image model",
-            "input 'image'",
-            "[1, 10]",
-            "[N, C, H, W]",
-        ],
-    );
+    let needles = [
+        "kOfxStatFailed",
+        "not_image.onnx",
+        "input \"image\" has shape [1, 10]",
+        "4 dimensions",
+    ];
+    assert_mentions(&run, &needles);
 }
 
 #[test]
@@ -98,47 +92,28 @@ fn an_integer_input_is_refused() {
     let run = render_bad(&test_model("int_input.onnx"), &[]);
     assert_mentions(
         &run,
-        &["kOfxStatFailed", "input 'image'", "Int64", "float32"],
+        &["kOfxStatFailed", "tensor 'image'", "Int64", "float32"],
     );
 }
 
 #[test]
 fn an_output_that_does_not_fit_the_image_is_explained() {
     let run = render_bad(&test_model("bad_output_shape.onnx"), &[]);
-    assert_mentions(
-        &run,
-        &[
-            "kOfxStatFailed",
-            "output 'output'",
-            "[1, 3, 1, 1]",
-            "[1, 3, 64, 64]",
-            "whole factor",
-        ],
-    );
+    let needles = [
+        "kOfxStatFailed",
+        "output 'output'",
+        "[1, 3, 1, 1]",
+        "[1, 3, 64, 64]",
+        "whole factor",
+    ];
+    assert_mentions(&run, &needles);
     let run = render_bad(&test_model("two_channel_output.onnx"), &[]);
-    assert_mentions(
-        &run,
-        &[
-            "kOfxStatFailed",
-            "output 'output'",
-            "2 channels",
-            "expected 1, 3 or 4",
-        ],
-    );
-}
-
-#[test]
-fn a_fixed_size_model_says_what_size_it_needs() {
-    let run = render_bad(&test_model("fixed_64.onnx"), &[]);
-    assert_mentions(
-        &run,
-        &[
-            "kOfxStatFailed",
-            "input 'image'",
-            "fixed at 64x64",
-            "451x300",
-        ],
-    );
+    let needles = [
+        "kOfxStatFailed",
+        "output \"output\" has 2 channels",
+        "1 (gray), 3 (rgb, bgr) or 4",
+    ];
+    assert_mentions(&run, &needles);
 }
 
 #[test]

@@ -43,7 +43,8 @@ fn a_broken_instance_does_not_disturb_another_rendering_at_the_same_time() {
                 let text: Vec<&str> = err.messages().iter().map(|m| m.text.as_str()).collect();
                 assert!(
                     text.iter()
-                        .any(|t| t.contains("cannot load model") && t.contains("corrupt.onnx")),
+                        .any(|t| t.contains("cannot read the ONNX model")
+                            && t.contains("corrupt.onnx")),
                     "messages: {text:?}"
                 );
             }
@@ -123,14 +124,48 @@ fn the_info_field_describes_the_model_or_why_it_cannot_be_used() {
     };
     let text = info("upscale2x.onnx");
     assert!(
-        text.contains("input 'image' [?, 3, ?, ?] float32") && text.contains("scale x2"),
+        text.contains("in 'image' nchw rgb srgb 0..1")
+            && text.contains("scale x2")
+            && text.contains("runs on CPU"),
         "{text}"
     );
     let text = info("two_outputs.onnx");
     assert!(
-        text.contains("output 'half'") && text.contains("other outputs ignored: inverted"),
+        text.contains("out 'half' color") && text.contains("out 'inverted' ignore"),
         "{text}"
     );
     let text = info("not_image.onnx");
-    assert!(text.contains("not usable as an image model"), "{text}");
+    assert!(text.contains("4 dimensions"), "{text}");
+}
+
+#[test]
+fn asking_for_a_gpu_the_bundle_lacks_falls_back_to_the_cpu_and_says_why() {
+    let (_library, plugin) = load_plugin();
+    let instance = instance(&plugin, &test_model("invert.onnx"), &photo("chelsea.png"));
+    instance
+        .set_param_text("device", "GPU if available")
+        .unwrap();
+    let messages = instance.take_messages();
+    let warning = messages
+        .iter()
+        .find(|m| m.text.contains("running on the CPU"))
+        .expect("a warning about the device");
+    assert!(
+        warning
+            .text
+            .contains("CUDA is not in the bundled ONNX Runtime"),
+        "{}",
+        warning.text
+    );
+    match instance.param("modelInfo").unwrap() {
+        ofx_sdk::host::ParamValue::String(text) => {
+            assert!(
+                text.contains("runs on CPU") && text.contains("no GPU provider could be used"),
+                "{text}"
+            )
+        }
+        other => panic!("modelInfo is {other:?}"),
+    }
+    // And it renders, on the CPU.
+    assert!(instance.render(1.0, &RenderOptions::default()).is_ok());
 }

@@ -1,6 +1,7 @@
 //! End-to-end: a real pretrained model from a registry package (PaddleOCR v4 text detection, from the
 //! `rapidocr_onnxruntime` wheel) rendered on a real scanned page through the bundle in `ofx-host`, checked
-//! against ONNX Runtime's Python API run directly on the same input (`scripts/reference_infer.py`).
+//! against ONNX Runtime's Python API run directly on the same input (`scripts/reference_infer.py`), fed
+//! as the model's manifest says (BGR, (x - 0.5) / 0.5, sides multiples of 32).
 //!
 //! Tolerance 1e-4: the same runtime version on the same machine, but the Python session and the plugin's
 //! may split the work across threads differently, which reorders float sums.
@@ -39,6 +40,8 @@ fn paddleocr_detection_matches_onnxruntime_run_directly() {
         .arg(&input)
         .arg("--output")
         .arg(&reference)
+        // The model's manifest (its sidecar, from the bundle template): BGR, (x - 0.5) / 0.5.
+        .args(["--bgr", "--mean", "0.5", "--std", "0.5"])
         .status()
         .expect("running the Python reference");
     assert!(status.success());

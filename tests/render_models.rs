@@ -265,3 +265,21 @@ fn every_pixel_depth_and_bottom_up_memory_give_the_same_picture() {
         assert!(worst <= allowed, "{extra:?}: differs by {worst} codes");
     }
 }
+
+#[test]
+fn a_fixed_size_model_runs_on_any_frame_by_tiles() {
+    // fixed_64 inverts 64x64 images; chelsea is 451x300: tiles of 64x64, the last ones padded.
+    let dir = scratch();
+    let out = dir.path().join("fixed.png");
+    render_ok(
+        &test_model("fixed_64.onnx"),
+        &photo("chelsea.png"),
+        &out,
+        &[],
+    );
+    let (input, output) = (read_u8(&photo("chelsea.png")), read_u8(&out));
+    assert_eq!(output.dimensions(), input.dimensions());
+    for (i, o) in input.pixels().zip(output.pixels()) {
+        assert_eq!([255 - i[0], 255 - i[1], 255 - i[2], i[3]], o.0);
+    }
+}

@@ -9,6 +9,7 @@
 //!
 //! All FFI `unsafe` of the project lives in this crate, in `suites/`, `plugin/` and `host/`.
 
+pub mod colour;
 pub mod error;
 pub mod plugin;
 pub mod raw;

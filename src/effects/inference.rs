@@ -1,33 +1,50 @@
-//! "ONNX Inference": runs any single-image ONNX model on the Source clip. The model's output replaces the
-//! colour (and alpha, for a 4-channel output), blended with the source by Mix; a model that upscales makes
-//! the output larger by its factor.
+//! "ONNX Inference": runs any ONNX image model on the Source clip. The model's description (manifest,
+//! sidecar, graph, parameters) says how pixels become tensors and back; the frame runs tile by tile, so
+//! any resolution works; the output replaces colour and/or alpha, blended with the source by Mix.
 
 use std::ffi::CStr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use ofx_sdk::plugin::{
-    ClipDef, Effect, EffectDescriptor, EffectInstance, Identity, InstanceChangedArgs,
-    IsIdentityArgs, ParamDef, RegionOfDefinitionArgs, RegionsOfInterest, RegionsOfInterestArgs,
-    RenderArgs, StringMode,
+    BeginSequenceRenderArgs, ClipDef, Effect, EffectDescriptor, EffectInstance, Identity, Image,
+    InstanceChangedArgs, IsIdentityArgs, MessageLevel, PixelRow, RegionOfDefinitionArgs,
+    RegionsOfInterest, RegionsOfInterestArgs, RenderArgs,
 };
-use ofx_sdk::{Components, Context, PixelDepth, RectD, RectI, RenderThreadSafety, ofx_str};
+use ofx_sdk::{
+    Components, Context, PixelDepth, Premultiplication, RectD, RectI, RenderThreadSafety, ofx_str,
+};
 
+use super::params::{self, NodeParams};
 use crate::engine::{self, ImageModel};
 use crate::error::{Error, Result};
-use crate::pixels::{channels, read, write};
+use crate::manifest::Resolved;
+use crate::pipeline::{self, FrameIo, FrameOptions, FrameSpec};
+use crate::pixels::colour::Encoding;
+use crate::pixels::{Planar, read, write};
 
-/// Stable parameter names: saved projects and command lines use them.
-pub const PARAM_MODEL_FILE: &CStr = c"modelFile";
-pub const PARAM_MIX: &CStr = c"mix";
-pub const PARAM_MODEL_INFO: &CStr = c"modelInfo";
+/// Output frames above this many pixels are refused: the output accumulator alone would take more
+/// than 4 GiB.
+pub const MAX_OUTPUT_PIXELS: usize = 16384 * 16384;
 
-/// Frames above this many pixels are refused rather than risking the host's memory in one tensor.
-/// Tiling will lift the limit.
-pub const MAX_PIXELS: usize = 8192 * 8192;
+/// Bytes a tile may use when the tile size is automatic: `ONNXFX_TILE_BUDGET_MB`, default 1 GiB.
+fn tile_budget() -> usize {
+    let megabytes = std::env::var("ONNXFX_TILE_BUDGET_MB")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    megabytes.unwrap_or(1024).saturating_mul(1024 * 1024)
+}
 
-pub struct Inference;
+#[derive(Default)]
+pub struct Inference {
+    /// Bad input or output values are reported once per instance, not every frame.
+    warned_bad_input: AtomicBool,
+    warned_bad_output: AtomicBool,
+    /// The last render's time, for the info field.
+    last_render_ms: Mutex<Option<f64>>,
+}
 
 fn source_clip() -> &'static CStr {
     ofx_str!(kOfxImageEffectSimpleSourceClipName)
@@ -37,27 +54,164 @@ fn output_clip() -> &'static CStr {
     ofx_str!(kOfxImageEffectOutputClipName)
 }
 
+/// A model with its description resolved against the node's parameters, and the frame contract.
+struct Prepared {
+    model: Arc<ImageModel>,
+    resolved: Resolved,
+    spec: FrameSpec,
+}
+
 impl Inference {
-    /// The model the instance's parameter names at `time`, loaded (or found in the cache).
-    fn model(instance: &EffectInstance<'_>, time: f64) -> Result<Arc<ImageModel>> {
-        let path = instance.param(PARAM_MODEL_FILE)?.string_at(time)?;
-        if path.trim().is_empty() {
+    /// The model the parameters name at `time`, loaded (or found in the cache).
+    fn model(instance: &EffectInstance<'_>, node: &NodeParams) -> Result<Arc<ImageModel>> {
+        let _ = instance;
+        if node.model_file.trim().is_empty() {
             return Err(Error::NoModel);
         }
-        engine::model(&PathBuf::from(path))
+        engine::model(&PathBuf::from(&node.model_file), node.run_options)
     }
 
-    /// Fills the info field with what the model takes and gives, or why it cannot be used. No dialog:
-    /// hosts create instances when they open a project (MLT for every frame), and a failing render
-    /// already leaves its reason on the node.
-    fn update_info(instance: &EffectInstance<'_>, time: f64) -> Result<()> {
-        let text = match Self::model(instance, time) {
-            Ok(model) => model.describe(),
+    fn prepare(instance: &EffectInstance<'_>, time: f64) -> Result<Prepared> {
+        let node = NodeParams::read(instance, time)?;
+        let model = Self::model(instance, &node)?;
+        let resolved = model.description.resolve(&node.overrides)?;
+        let mut spec = pipeline::frame_spec(&model, &resolved.manifest)?;
+        if node.keep_source_alpha {
+            spec.alpha = None;
+            spec.colour_alpha = false;
+        }
+        Ok(Prepared {
+            model,
+            resolved,
+            spec,
+        })
+    }
+
+    /// Fills the info field with the model's description, provider and last render time, or why it
+    /// cannot be used. No dialog: hosts create instances when they open a project (MLT for every frame),
+    /// and a failing render already leaves its reason on the node.
+    fn update_info(&self, instance: &EffectInstance<'_>, time: f64) -> Result<()> {
+        let text = match Self::prepare(instance, time) {
+            Ok(p) => {
+                let mut text =
+                    pipeline::spec::describe(&p.model, &p.resolved.manifest, Some(&p.spec));
+                for warning in &p.resolved.warnings {
+                    text.push_str(&format!("; warning: {warning}"));
+                }
+                if let Some(ms) = *self
+                    .last_render_ms
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                {
+                    text.push_str(&format!("; last render {ms:.0} ms"));
+                }
+                text
+            }
             Err(Error::NoModel) => String::new(),
             Err(e) => e.to_string(),
         };
-        instance.param(PARAM_MODEL_INFO)?.set_string(&text)?;
+        instance.param(params::MODEL_INFO)?.set_string(&text)?;
         Ok(())
+    }
+
+    /// Reports bad values once per instance (they are replaced either way).
+    fn report_bad_values(&self, instance: &EffectInstance<'_>, output: &pipeline::FrameOutput) {
+        let reports = [
+            (
+                &self.warned_bad_input,
+                output.bad_input.reportable(),
+                "the source had",
+                "replaced before the model",
+            ),
+            (
+                &self.warned_bad_output,
+                output.bad_output.reportable(),
+                "the model produced",
+                "replaced by 0 or ±65504",
+            ),
+        ];
+        for (flag, count, what, how) in reports {
+            if count > 0 && !flag.swap(true, Ordering::Relaxed) {
+                let text = format!(
+                    "onnxfx: {what} {count} NaN or infinite values ({how}); reported once per node"
+                );
+                tracing::warn!("{text}");
+                instance.message(MessageLevel::Warning, &text);
+            }
+        }
+    }
+}
+
+/// The clip's encoding: what the host says (OpenFX colour management), else the Working Space
+/// parameter, whose Auto follows the host's habit.
+fn clip_encoding(choice: Option<Encoding>, host_colourspace: Option<String>) -> Encoding {
+    choice
+        .or_else(|| {
+            host_colourspace
+                .as_deref()
+                .and_then(params::encoding_of_colourspace)
+        })
+        .unwrap_or_else(params::host_default_encoding)
+}
+
+/// Host pixels for the frame loop.
+struct HostFrame<'a, 'i> {
+    source: &'a Image<'i>,
+    instance: &'a EffectInstance<'i>,
+    progress: ofx_sdk::plugin::Progress<'i>,
+}
+
+impl FrameIo for HostFrame<'_, '_> {
+    fn read(&self, region: RectI) -> Result<Planar> {
+        let layout = self.source.layout();
+        Ok(read::read_rgba(
+            region,
+            layout.bounds,
+            layout.components,
+            |y| self.source.row(y),
+        )?)
+    }
+
+    fn peak(&self, region: RectI) -> f32 {
+        let layout = self.source.layout();
+        if matches!(layout.depth, PixelDepth::Byte | PixelDepth::Short) {
+            return 1.0;
+        }
+        let Some(inside) = region.intersect(&layout.bounds) else {
+            return 0.0;
+        };
+        let comps = layout.components.count();
+        let colour = if layout.components == Components::Alpha {
+            0
+        } else {
+            3
+        };
+        let x_skip =
+            usize::try_from(i64::from(inside.x1) - i64::from(layout.bounds.x1)).unwrap_or(0);
+        let mut peak = 0.0f32;
+        for y in inside.y1..inside.y2 {
+            let values: Vec<f32> = match self.source.row(y) {
+                Ok(PixelRow::Float(r)) => r.to_vec(),
+                Ok(PixelRow::Half(r)) => r.iter().map(|v| v.to_f32()).collect(),
+                _ => continue,
+            };
+            for px in values[x_skip * comps..]
+                .chunks_exact(comps)
+                .take(inside.width())
+            {
+                for v in &px[..colour] {
+                    if v.is_finite() {
+                        peak = peak.max(*v);
+                    }
+                }
+            }
+        }
+        peak
+    }
+
+    fn progress(&self, fraction: f64) -> bool {
+        // The first 5% is the model's loading; tiles share the rest.
+        self.progress.update(0.05 + 0.95 * fraction) && !self.instance.abort_requested()
     }
 }
 
@@ -79,7 +233,8 @@ impl Effect for Inference {
         desc.set_labels("ONNX Inference", "ONNX", "ONNX Inference (onnxfx)")?;
         desc.set_grouping("onnxfx")?;
         desc.set_plugin_description(
-            "Runs an ONNX image model (NCHW float32, 1/3/4 channels) on the Source clip with ONNX Runtime.",
+            "Runs an ONNX image model on the Source clip with ONNX Runtime: any resolution (tiled), any \
+             pixel depth, colour and alpha handled as the model's manifest or the parameters say.",
         )?;
         desc.set_supported_contexts(&[Context::Filter, Context::General])?;
         desc.set_supported_pixel_depths(&[
@@ -90,17 +245,18 @@ impl Effect for Inference {
         ])?;
         // Sessions are shared and locked inside the engine, so any number of renders may run at once.
         desc.set_render_thread_safety(RenderThreadSafety::FullySafe)?;
-        // One tensor per render window: the host must not slice frames for us.
+        // The node tiles frames itself (with overlap); the host must not slice them.
         desc.set_host_frame_threading(false)?;
         desc.set_supports_tiles(false)?;
         desc.set_supports_multi_resolution(true)?;
         desc.set_temporal_clip_access(false)?;
         desc.set_supports_multiple_clip_depths(true)?;
+        desc.set_colour_management_style(ofx_sdk::colour::ColourManagementStyle::Basic)?;
         Ok(())
     }
 
     fn describe_in_context(desc: &EffectDescriptor<'_>, _context: Context) -> Result<()> {
-        let components = [Components::Rgba, Components::Rgb];
+        let components = [Components::Rgba, Components::Rgb, Components::Alpha];
         desc.define_clip(&ClipDef {
             name: source_clip(),
             components: &components,
@@ -113,38 +269,19 @@ impl Effect for Inference {
             optional: false,
             supports_tiles: false,
         })?;
-        desc.define_param(
-            &ParamDef::string(
-                "modelFile",
-                "Model File",
-                "",
-                StringMode::FilePath { must_exist: true },
-            )
-            .hint(
-                "The .onnx model to run: float32 NCHW input with 1, 3 or 4 channels, image output.",
-            )
-            .animates(false),
-        )?;
-        desc.define_param(
-            &ParamDef::double("mix", "Mix", 1.0)
-                .range(0.0, 1.0)
-                .hint("Blend between the source (0) and the model's output (1)."),
-        )?;
-        desc.define_param(
-            &ParamDef::string("modelInfo", "Model", "", StringMode::Label)
-                .hint("The model's input and output tensors, or why it cannot be used.")
-                .animates(false)
-                .evaluate_on_change(false),
-        )?;
+        for def in params::definitions() {
+            desc.define_param(&def)?;
+        }
         Ok(())
     }
 
     fn create_instance(instance: &EffectInstance<'_>) -> Result<Self> {
+        let effect = Inference::default();
         // The info field is a courtesy: a bad model must not stop the instance from existing.
-        if let Err(e) = Self::update_info(instance, 0.0) {
+        if let Err(e) = effect.update_info(instance, 0.0) {
             tracing::debug!("model info not updated: {e}");
         }
-        Ok(Inference)
+        Ok(effect)
     }
 
     fn instance_changed(
@@ -152,8 +289,45 @@ impl Effect for Inference {
         instance: &EffectInstance<'_>,
         args: &InstanceChangedArgs,
     ) -> Result<()> {
-        if !args.is_clip && args.name.as_bytes() == PARAM_MODEL_FILE.to_bytes() {
-            Self::update_info(instance, args.time)?;
+        if args.is_clip {
+            return Ok(());
+        }
+        let name = args.name.as_bytes();
+        if name == params::RELOAD.to_bytes() {
+            let path = instance.param(params::MODEL_FILE)?.string_at(args.time)?;
+            engine::cache::reload(&PathBuf::from(path));
+        }
+        if name == params::MODEL_INFO.to_bytes() {
+            return Ok(());
+        }
+        self.update_info(instance, args.time)?;
+        // The artist just chose this: say at once when the device or precision cannot be had.
+        if [params::MODEL_FILE, params::DEVICE, params::PRECISION]
+            .iter()
+            .any(|p| p.to_bytes() == name)
+            && let Ok(node) = NodeParams::read(instance, args.time)
+            && let Ok(model) = Self::model(instance, &node)
+        {
+            let notes = model.provider().notes;
+            if !notes.is_empty() {
+                instance.message(
+                    MessageLevel::Warning,
+                    &format!("onnxfx: {}", notes.join("; ")),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn end_sequence_render(
+        &self,
+        instance: &EffectInstance<'_>,
+        _args: &BeginSequenceRenderArgs,
+    ) -> Result<()> {
+        // The info field shows the last render time; hosts that refuse parameter changes here lose
+        // only that line.
+        if let Err(e) = self.update_info(instance, 0.0) {
+            tracing::debug!("model info not updated after the sequence: {e}");
         }
         Ok(())
     }
@@ -164,16 +338,16 @@ impl Effect for Inference {
         args: &RegionOfDefinitionArgs,
     ) -> Result<Option<RectD>> {
         // Without a usable model the render reports the error; the RoD stays the host's default.
-        let Ok(scale) = Self::model(instance, args.time).and_then(|m| m.scale()) else {
+        let Ok(prepared) = Self::prepare(instance, args.time) else {
             return Ok(None);
         };
-        if scale == 1 {
+        if prepared.spec.scale == 1 {
             return Ok(None);
         }
         let source = instance
             .clip(source_clip())?
             .region_of_definition(args.time)?;
-        let s = scale_f64(scale);
+        let s = scale_f64(prepared.spec.scale);
         Ok(Some(source.scaled(s, s)))
     }
 
@@ -183,11 +357,22 @@ impl Effect for Inference {
         args: &RegionsOfInterestArgs,
         rois: &mut RegionsOfInterest,
     ) -> Result<()> {
-        let Ok(scale) = Self::model(instance, args.time).and_then(|m| m.scale()) else {
+        let Ok(prepared) = Self::prepare(instance, args.time) else {
             return Ok(());
         };
-        let s = 1.0 / scale_f64(scale);
-        rois.set(source_clip(), args.region_of_interest.scaled(s, s));
+        let s = 1.0 / scale_f64(prepared.spec.scale);
+        let margin = scale_f64(prepared.spec.overlap);
+        let roi = args.region_of_interest.scaled(s, s);
+        // Tiles read their overlap as context around the region they answer for.
+        rois.set(
+            source_clip(),
+            RectD::new(
+                roi.x1 - margin,
+                roi.y1 - margin,
+                roi.x2 + margin,
+                roi.y2 + margin,
+            ),
+        );
         Ok(())
     }
 
@@ -196,14 +381,12 @@ impl Effect for Inference {
         instance: &EffectInstance<'_>,
         args: &IsIdentityArgs,
     ) -> Result<Option<Identity>> {
-        let mix = instance.param(PARAM_MIX)?.double_at(args.time)?;
+        let mix = instance.param(params::MIX)?.double_at(args.time)?;
         if mix > 0.0 {
             return Ok(None);
         }
         // Mix 0 is the source, unless the model changes the frame size.
-        let same_size = Self::model(instance, args.time)
-            .and_then(|m| m.scale())
-            .is_ok_and(|s| s == 1);
+        let same_size = Self::prepare(instance, args.time).is_ok_and(|p| p.spec.scale == 1);
         Ok(same_size.then(|| Identity {
             clip: source_clip().to_owned(),
             time: args.time,
@@ -211,10 +394,11 @@ impl Effect for Inference {
     }
 
     fn render(&self, instance: &EffectInstance<'_>, args: &RenderArgs) -> Result<()> {
+        let started = Instant::now();
         let time = args.time;
-        let mix = clamp_mix(instance.param(PARAM_MIX)?.double_at(time)?);
-        let model = Self::model(instance, time)?;
-        let scale = model.scale()?;
+        let progress = instance.progress("ONNX Inference");
+        let node = NodeParams::read(instance, time)?;
+        let Prepared { model, spec, .. } = Self::prepare(instance, time)?;
 
         let mut output = instance
             .clip(output_clip())?
@@ -225,110 +409,74 @@ impl Effect for Inference {
             .window
             .intersect(&out_layout.bounds)
             .unwrap_or(args.window);
+        let scale = spec.scale;
         // The source pixels under the window; the model's output covers them times `scale`.
-        let source_region = divide_out(window, scale);
-        let pixels = source_region.width() * source_region.height() * scale * scale;
-        if pixels > MAX_PIXELS {
+        let region = divide_out(window, scale);
+        let pixels = region.width() * region.height() * scale * scale;
+        if pixels > MAX_OUTPUT_PIXELS {
             return Err(Error::FrameTooLarge {
                 width: window.width(),
                 height: window.height(),
                 pixels,
-                limit: MAX_PIXELS,
-            });
-        }
-        if let Some((h, w)) = model.input.fixed_size
-            && (source_region.height(), source_region.width()) != (h, w)
-        {
-            return Err(Error::ModelUnsupported {
-                path: model.path().to_owned(),
-                reason: format!(
-                    "input '{}' is fixed at {w}x{h} pixels but the render window needs {}x{}",
-                    model.input.name,
-                    source_region.width(),
-                    source_region.height()
-                ),
+                limit: MAX_OUTPUT_PIXELS,
             });
         }
 
-        // Hosts show this bar and let the artist cancel; `update` answers whether to go on.
-        let progress = instance.progress("ONNX Inference");
-        let source = instance
-            .clip(source_clip())?
+        let source_clip = instance.clip(source_clip())?;
+        let host_colourspace = source_clip.colourspace();
+        let source = source_clip
             .image(time, None)?
             .ok_or(Error::NoSourceImage { time })?;
         let src_layout = source.layout();
-        let started = Instant::now();
-        let rgba = read::read_rgba(
-            source_region,
-            src_layout.bounds,
-            src_layout.components,
-            |y| source.row(y),
-        )?;
+        let options = FrameOptions {
+            region,
+            source_bounds: src_layout.bounds,
+            clip_encoding: clip_encoding(node.working_space, host_colourspace),
+            premultiplied: src_layout.premultiplication == Some(Premultiplication::PreMultiplied),
+            tile: node.tile,
+            overlap: node.overlap.unwrap_or(spec.overlap),
+            tile_budget: tile_budget(),
+        };
+        if !progress.update(0.05) || instance.abort_requested() {
+            return Err(Error::Aborted);
+        }
+        let frame = HostFrame {
+            source: &source,
+            instance,
+            progress,
+        };
+        let result = pipeline::frame::render(&model, &spec, &options, &frame)?;
+        self.report_bad_values(instance, &result);
+        let mut rgba = result.rgba;
+        if node.mix < 1.0 {
+            let original = frame.read(region)?;
+            pipeline::frame::mix_with_source(&mut rgba, &original, scale, node.mix);
+        }
+        drop(frame);
         drop(source);
-        if !progress.update(0.1) || instance.abort_requested() {
-            return Err(Error::Aborted);
-        }
-
-        let input = channels::model_input(&rgba, model.input.channels).ok_or_else(|| {
-            Error::ModelUnsupported {
-                path: model.path().to_owned(),
-                reason: format!(
-                    "input '{}' wants {} channels",
-                    model.input.name, model.input.channels
-                ),
-            }
-        })?;
-        let read_done = Instant::now();
-        let result = model.run(&input)?;
-        let run_done = Instant::now();
-        if !progress.update(0.9) || instance.abort_requested() {
-            return Err(Error::Aborted);
-        }
-        let composed = channels::compose_output(&result, &rgba, scale, mix).ok_or_else(|| Error::ModelOutput {
-            path: model.path().to_owned(),
-            reason: format!(
-                "output '{}' has shape [1, {}, {}, {}]; expected [1, 1|3|4, {}, {}] for the [1, {}, {}, {}] input",
-                model.output.name,
-                result.channels,
-                result.height,
-                result.width,
-                rgba.height * scale,
-                rgba.width * scale,
-                input.channels,
-                input.height,
-                input.width
-            ),
-        })?;
-        let out_region = multiply(source_region, scale);
+        let out_region = multiply(region, scale);
         write::write_rgba(
-            &composed,
+            &rgba,
             out_region,
             window,
             out_layout.bounds,
             out_layout.components,
             output.rows_mut()?,
         );
+        let ms = started.elapsed().as_secs_f64() * 1e3;
+        *self
+            .last_render_ms
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(ms);
         tracing::debug!(
-            read_ms = ms(read_done - started),
-            run_ms = ms(run_done - read_done),
-            write_ms = ms(run_done.elapsed()),
-            "rendered {}x{} at x{scale}",
+            tiles = result.tiles,
+            shoulder = result.shoulder,
+            "rendered {}x{} at x{scale} in {ms:.1} ms",
             window.width(),
             window.height()
         );
         Ok(())
     }
-}
-
-fn ms(d: std::time::Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
-fn clamp_mix(mix: f64) -> f32 {
-    // Narrowing a value clamped to 0..1 loses nothing that matters for a blend factor.
-    #[allow(clippy::cast_possible_truncation)]
-    let mix = mix.clamp(0.0, 1.0) as f32;
-    if mix.is_nan() { 1.0 } else { mix }
 }
 
 #[allow(clippy::cast_precision_loss)]
@@ -383,9 +531,15 @@ mod tests {
     }
 
     #[test]
-    fn mix_is_clamped() {
-        assert_eq!(clamp_mix(2.0), 1.0);
-        assert_eq!(clamp_mix(-1.0), 0.0);
-        assert_eq!(clamp_mix(f64::NAN), 1.0);
+    fn clip_encoding_prefers_the_parameter_then_the_host() {
+        assert_eq!(
+            clip_encoding(Some(Encoding::AcesCct), Some("ofx_linear".into())),
+            Encoding::AcesCct
+        );
+        assert_eq!(
+            clip_encoding(None, Some("ofx_linear".into())),
+            Encoding::Linear
+        );
+        assert_eq!(clip_encoding(None, Some("srgb_tx".into())), Encoding::Srgb);
     }
 }

@@ -2,3 +2,4 @@
 //! pipeline and the engine.
 
 pub mod inference;
+pub mod params;

@@ -1,49 +1,58 @@
-//! An image model: an ONNX Runtime session plus the contract this node drives it by (one float32 NCHW
-//! image input, a float32 NCHW image output whose size is a whole multiple of the input's), checked when
-//! the model loads so that a wrong model fails with a sentence naming the tensor and its shape.
+//! A loaded model: its ONNX Runtime session (on the provider the artist asked for, or the CPU), what the
+//! graph declares (ONNX Runtime's view: real inputs only), and its description (manifest, sidecar, ONNX
+//! image keys). Runs take plain tensors; what the tensors mean is the pipeline's business.
 
-use std::fmt::Write as _;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
-use ort::session::Session;
+use half::f16;
 use ort::session::builder::GraphOptimizationLevel;
-use ort::value::{TensorElementType, TensorRef, ValueType};
+use ort::session::{Session, SessionInputValue};
+use ort::value::{DynValue, Tensor, TensorElementType, TensorRef, ValueType};
 
+use super::providers::{self, Device, Precision, ProviderChoice};
 use crate::error::{Error, Result};
-use crate::pixels::Planar;
-use crate::pixels::channels::OUTPUT_CHANNELS;
+use crate::manifest::{Dim, ElemType, GraphInfo, GraphTensor, ModelDescription};
 
-/// What the model's image input accepts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InputSpec {
-    pub name: String,
-    /// 1, 3 or 4 (3 when the graph leaves it dynamic).
-    pub channels: usize,
-    /// `Some` when the graph fixes the spatial size.
-    pub fixed_size: Option<(usize, usize)>,
-    /// The declared shape, `-1` for dynamic dimensions, for messages.
-    pub shape: Vec<i64>,
+/// How a model was asked to run: part of the cache key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct RunOptions {
+    pub device: Device,
+    pub precision: Precision,
 }
 
-/// The output the node reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutputSpec {
-    pub name: String,
-    pub shape: Vec<i64>,
-    /// Every output's name, in order; the node reads the first.
-    pub all_names: Vec<String>,
+/// A tensor's data with its shape, as the runtime takes and gives it (float32 on our side; float16
+/// tensors are converted at the boundary).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TensorData {
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
+}
+
+/// The output shapes a probe measured, or why it failed.
+type ProbeResult = std::result::Result<Vec<Vec<usize>>, String>;
+
+/// A session and the provider it runs on.
+struct Runner {
+    session: Session,
+    provider: ProviderChoice,
 }
 
 pub struct ImageModel {
     path: PathBuf,
-    /// `Session::run` needs `&mut`; concurrent renders of the same model take turns (each run already
-    /// uses every core through ONNX Runtime's own thread pool).
-    session: Mutex<Session>,
-    pub input: InputSpec,
-    pub output: OutputSpec,
-    /// The spatial scale factor, found by running the model once on a small input.
-    scale: OnceLock<std::result::Result<usize, String>>,
+    options: RunOptions,
+    /// `Session::run` needs `&mut`: concurrent renders of one model take turns, each run using the whole
+    /// shared thread pool. Replaced by a CPU session if the GPU fails at run time.
+    runner: Mutex<Runner>,
+    /// The graph as ONNX Runtime sees it.
+    pub graph: GraphInfo,
+    /// The model's description, read once; resolved against the parameters at each render.
+    pub description: ModelDescription,
+    /// Element type of each input and output, by name.
+    elements: HashMap<String, TensorElementType>,
+    /// Scale factors measured by running the model (`probe_scale`), per probe input shape.
+    probes: Mutex<HashMap<Vec<usize>, ProbeResult>>,
 }
 
 /// Formats a shape as `[1, 3, ?, ?]`.
@@ -61,240 +70,321 @@ pub fn format_shape(shape: &[i64]) -> String {
     format!("[{}]", dims.join(", "))
 }
 
-fn tensor_info(value: &ValueType) -> Option<(TensorElementType, Vec<i64>)> {
-    match value {
-        ValueType::Tensor { ty, shape, .. } => Some((*ty, shape.to_vec())),
-        _ => None,
+/// ONNX's `TensorProto.DataType` code for an element type, for the manifest's graph view.
+fn onnx_code(ty: TensorElementType) -> i32 {
+    match ty {
+        TensorElementType::Float32 => 1,
+        TensorElementType::Uint8 => 2,
+        TensorElementType::Int8 => 3,
+        TensorElementType::Uint16 => 4,
+        TensorElementType::Int16 => 5,
+        TensorElementType::Int32 => 6,
+        TensorElementType::Int64 => 7,
+        TensorElementType::String => 8,
+        TensorElementType::Bool => 9,
+        TensorElementType::Float16 => 10,
+        TensorElementType::Float64 => 11,
+        TensorElementType::Uint32 => 12,
+        TensorElementType::Uint64 => 13,
+        TensorElementType::Bfloat16 => 16,
+        _ => 0,
     }
 }
 
+fn graph_tensor(name: &str, value: &ValueType) -> (GraphTensor, Option<TensorElementType>) {
+    match value {
+        ValueType::Tensor {
+            ty,
+            shape,
+            dimension_symbols,
+        } => {
+            let dims = shape
+                .iter()
+                .zip(dimension_symbols.iter())
+                .map(|(v, s)| Dim::from_value_and_symbol(*v, s))
+                .collect();
+            (
+                GraphTensor::new(name, Some(ElemType(onnx_code(*ty))), Some(dims)),
+                Some(*ty),
+            )
+        }
+        _ => (GraphTensor::new(name, None, None), None),
+    }
+}
+
+/// A session for `path` on the providers `options` ask for.
+fn build_session(path: &Path, options: RunOptions) -> Result<Runner> {
+    let env = super::runtime::environment()?;
+    let load_error = |e: ort::Error| Error::ModelLoad {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    };
+    let mut builder = Session::builder(env)
+        .map_err(load_error)?
+        .with_optimization_level(GraphOptimizationLevel::Level3)
+        .map_err(|e| load_error(ort::Error::<()>::from(e)))?;
+    let provider = providers::configure(&mut builder, options.device, options.precision);
+    let session = builder.commit_from_file(path).map_err(load_error)?;
+    Ok(Runner { session, provider })
+}
+
 impl ImageModel {
-    /// Loads the model into a session and checks its inputs and outputs.
-    pub fn load(path: &Path) -> Result<ImageModel> {
-        let env = super::runtime::environment()?;
-        let load_error = |e: ort::Error| Error::ModelLoad {
-            path: path.to_owned(),
-            reason: e.to_string(),
+    /// Reads the model's description, loads it into a session on the providers `options` ask for, and
+    /// records what the graph declares.
+    pub fn load(path: &Path, options: RunOptions) -> Result<ImageModel> {
+        let description = ModelDescription::read(path)?;
+        let runner = build_session(path, options)?;
+        let mut graph = GraphInfo {
+            name: description.graph.as_ref().and_then(|g| g.name.clone()),
+            ..GraphInfo::default()
         };
-        let session = Session::builder(env)
-            .map_err(load_error)?
-            .with_optimization_level(GraphOptimizationLevel::Level3)
-            .map_err(|e| load_error(ort::Error::<()>::from(e)))?
-            .commit_from_file(path)
-            .map_err(load_error)?;
-        let (input, output) = Self::check_contract(path, &session)?;
+        let mut elements = HashMap::new();
+        for outlet in runner.session.inputs() {
+            let (tensor, ty) = graph_tensor(outlet.name(), outlet.dtype());
+            elements.extend(ty.map(|ty| (tensor.name.clone(), ty)));
+            graph.inputs.push(tensor);
+        }
+        for outlet in runner.session.outputs() {
+            let (tensor, ty) = graph_tensor(outlet.name(), outlet.dtype());
+            elements.extend(ty.map(|ty| (tensor.name.clone(), ty)));
+            graph.outputs.push(tensor);
+        }
+        let description = description.with_graph(graph.clone());
         tracing::info!(
-            "loaded model {}: {} -> {}",
+            "loaded model {} on {}",
             path.display(),
-            format_shape(&input.shape),
-            format_shape(&output.shape)
+            runner.provider.name
         );
+        for note in &runner.provider.notes {
+            tracing::warn!("{}: {note}", path.display());
+        }
         Ok(ImageModel {
             path: path.to_owned(),
-            session: Mutex::new(session),
-            input,
-            output,
-            scale: OnceLock::new(),
+            options,
+            runner: Mutex::new(runner),
+            graph,
+            description,
+            elements,
+            probes: Mutex::new(HashMap::new()),
         })
-    }
-
-    fn check_contract(path: &Path, session: &Session) -> Result<(InputSpec, OutputSpec)> {
-        let unsupported = |reason: String| Error::ModelUnsupported {
-            path: path.to_owned(),
-            reason,
-        };
-        let inputs = session.inputs();
-        let [input] = inputs else {
-            let names: Vec<&str> = inputs.iter().map(|i| i.name()).collect();
-            return Err(unsupported(format!(
-                "it has {} inputs ({}); this node feeds exactly one image input",
-                inputs.len(),
-                names.join(", ")
-            )));
-        };
-        let name = input.name().to_owned();
-        let (ty, shape) = tensor_info(input.dtype()).ok_or_else(|| {
-            unsupported(format!(
-                "input '{name}' is not a tensor ({:?})",
-                input.dtype()
-            ))
-        })?;
-        let expected = "an image tensor [N, C, H, W] of float32 with N = 1 and C = 1, 3 or 4";
-        if ty != TensorElementType::Float32 {
-            return Err(unsupported(format!(
-                "input '{name}' has element type {ty:?} {}; expected {expected}",
-                format_shape(&shape)
-            )));
-        }
-        let &[n, c, h, w] = shape.as_slice() else {
-            return Err(unsupported(format!(
-                "input '{name}' has shape {}; expected {expected}",
-                format_shape(&shape)
-            )));
-        };
-        if n > 1 || n == 0 || [1, 3, 4, -1].iter().all(|ok| *ok != c) {
-            return Err(unsupported(format!(
-                "input '{name}' has shape {}; expected {expected}",
-                format_shape(&shape)
-            )));
-        }
-        let channels = usize::try_from(c).unwrap_or(3);
-        let fixed_size = match (usize::try_from(h), usize::try_from(w)) {
-            (Ok(h), Ok(w)) if h > 0 && w > 0 => Some((h, w)),
-            _ => None,
-        };
-        let input = InputSpec {
-            name,
-            channels,
-            fixed_size,
-            shape,
-        };
-
-        let outputs = session.outputs();
-        let first = outputs
-            .first()
-            .ok_or_else(|| unsupported("it has no outputs".into()))?;
-        let out_name = first.name().to_owned();
-        let (ty, out_shape) = tensor_info(first.dtype()).ok_or_else(|| {
-            unsupported(format!(
-                "output '{out_name}' is not a tensor ({:?})",
-                first.dtype()
-            ))
-        })?;
-        if ty != TensorElementType::Float32 || out_shape.len() != 4 {
-            return Err(unsupported(format!(
-                "output '{out_name}' is {ty:?} {}; expected a float32 image tensor [1, C, H, W]",
-                format_shape(&out_shape)
-            )));
-        }
-        let output = OutputSpec {
-            name: out_name,
-            shape: out_shape,
-            all_names: outputs.iter().map(|o| o.name().to_owned()).collect(),
-        };
-        Ok((input, output))
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// How many times larger than its input the model's output is (1 for same-size models, 2 for a x2
-    /// upscaler), found once by running the model on a small black image.
-    pub fn scale(&self) -> Result<usize> {
-        let result = self.scale.get_or_init(|| self.probe_scale());
-        result.clone().map_err(|reason| Error::ModelOutput {
-            path: self.path.clone(),
-            reason,
-        })
+    pub fn options(&self) -> RunOptions {
+        self.options
     }
 
-    fn probe_scale(&self) -> std::result::Result<usize, String> {
-        // 64 is a multiple of every stride common image networks need.
-        let (h, w) = self.input.fixed_size.unwrap_or((64, 64));
-        let probe = Planar::zeros(self.input.channels, w, h);
-        let out = self.run(&probe).map_err(|e| e.to_string())?;
-        let scale = out.height / h;
-        if scale == 0 || out.height != h * scale || out.width != w * scale {
-            return Err(format!(
-                "output '{}' is {} for a {} input; the output must be the input's size times a whole factor",
-                self.output.name,
-                format_shape(&[
-                    1,
-                    as_dim(out.channels),
-                    as_dim(out.height),
-                    as_dim(out.width)
-                ]),
-                format_shape(&[1, as_dim(probe.channels), as_dim(h), as_dim(w)])
-            ));
-        }
-        if !OUTPUT_CHANNELS.contains(&out.channels) {
-            return Err(format!(
-                "output '{}' has {} channels {}; expected 1, 3 or 4",
-                self.output.name,
-                out.channels,
-                format_shape(&[
-                    1,
-                    as_dim(out.channels),
-                    as_dim(out.height),
-                    as_dim(out.width)
-                ])
-            ));
-        }
-        Ok(scale)
+    /// The provider the model runs on now, and why it is not the one asked for.
+    pub fn provider(&self) -> ProviderChoice {
+        self.runner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .provider
+            .clone()
     }
 
-    /// Runs the model on one planar image (`[1, C, H, W]`) and returns its first output as a planar image.
-    pub fn run(&self, input: &Planar) -> Result<Planar> {
-        let shape = input.tensor_shape();
-        let shape_text = format_shape(&shape.map(as_dim));
+    /// Checks that a tensor the pipeline reads or writes is float32 or float16.
+    pub fn check_element(&self, name: &str) -> Result<()> {
+        match self.elements.get(name) {
+            Some(TensorElementType::Float32 | TensorElementType::Float16) => Ok(()),
+            other => Err(Error::ModelUnsupported {
+                path: self.path.clone(),
+                reason: format!(
+                    "tensor '{name}' has element type {}; this node exchanges float32 or float16 images",
+                    other.map_or_else(|| "none (not a tensor)".to_owned(), |t| format!("{t:?}"))
+                ),
+            }),
+        }
+    }
+
+    /// Runs the model on one input tensor and returns copies of the named outputs, in order.
+    pub fn run(
+        &self,
+        input_name: &str,
+        input: &TensorData,
+        outputs: &[&str],
+    ) -> Result<Vec<TensorData>> {
+        let mut copies = Vec::with_capacity(outputs.len());
+        self.run_with(
+            input_name,
+            &input.shape,
+            &input.data,
+            outputs,
+            &mut |_, shape, data| {
+                copies.push(TensorData {
+                    shape: shape.to_vec(),
+                    data: data.to_vec(),
+                });
+                Ok(())
+            },
+        )?;
+        Ok(copies)
+    }
+
+    /// Runs the model on one input tensor (read in place) and hands each named output, in order, to
+    /// `consume` while the runtime still holds it: no copy of the outputs (float16 ones are converted).
+    /// A GPU that fails at run time (out of memory, driver error) is replaced by the CPU for this and
+    /// every later run of the model, with a note in the provider's reasons.
+    pub fn run_with(
+        &self,
+        input_name: &str,
+        shape: &[usize],
+        data: &[f32],
+        outputs: &[&str],
+        consume: &mut OutputSink<'_>,
+    ) -> Result<()> {
+        let shape_text = format_shape(&shape.iter().map(|d| as_dim(*d)).collect::<Vec<_>>());
         let failed = |reason: String| Error::Inference {
             path: self.path.clone(),
             shape: shape_text.clone(),
             reason,
         };
-        let tensor = TensorRef::from_array_view((shape, input.data.as_slice()))
-            .map_err(|e| failed(e.to_string()))?;
-        let mut session = self.session.lock().unwrap_or_else(PoisonError::into_inner);
-        let outputs = session
-            .run(ort::inputs![self.input.name.as_str() => tensor])
-            .map_err(|e| failed(e.to_string()))?;
-        let value = outputs.get(&self.output.name).ok_or_else(|| {
-            failed(format!(
-                "the output '{}' is missing from the results",
-                self.output.name
-            ))
-        })?;
-        let (out_shape, data) = value
-            .try_extract_tensor::<f32>()
-            .map_err(|e| failed(e.to_string()))?;
-        let dims: Vec<usize> = out_shape
-            .iter()
-            .map(|d| usize::try_from(*d).unwrap_or(0))
-            .collect();
-        let &[1, channels, height, width] = dims.as_slice() else {
-            return Err(Error::ModelOutput {
-                path: self.path.clone(),
-                reason: format!(
-                    "output '{}' has shape {}; expected [1, C, H, W]",
-                    self.output.name,
-                    format_shape(out_shape)
-                ),
-            });
-        };
-        Ok(Planar {
-            channels,
-            width,
-            height,
-            data: data.to_vec(),
-        })
+        let mut runner = self.runner.lock().unwrap_or_else(PoisonError::into_inner);
+        match self.run_on(
+            &mut runner.session,
+            input_name,
+            shape,
+            data,
+            outputs,
+            consume,
+        ) {
+            Ok(()) => Ok(()),
+            Err(Failure::Run(reason)) if !runner.provider.is_cpu() => {
+                let gpu = runner.provider.name;
+                tracing::warn!(
+                    "{}: {gpu} failed ({reason}); retrying on the CPU",
+                    self.path.display()
+                );
+                let cpu_options = RunOptions {
+                    device: Device::Cpu,
+                    precision: Precision::Float32,
+                };
+                let mut cpu = build_session(&self.path, cpu_options)?;
+                cpu.provider.notes = runner.provider.notes.clone();
+                cpu.provider.notes.push(format!(
+                    "{gpu} failed at run time ({reason}); running on the CPU"
+                ));
+                *runner = cpu;
+                self.run_on(
+                    &mut runner.session,
+                    input_name,
+                    shape,
+                    data,
+                    outputs,
+                    consume,
+                )
+                .map_err(|f| failed(f.into_reason()))
+            }
+            Err(f) => Err(failed(f.into_reason())),
+        }
     }
 
-    /// One line for the node's info field: the tensors and the scale.
-    pub fn describe(&self) -> String {
-        let mut text = format!(
-            "input '{}' {} float32 -> output '{}' {}",
-            self.input.name,
-            format_shape(&self.input.shape),
-            self.output.name,
-            format_shape(&self.output.shape)
-        );
-        match self.scale() {
-            Ok(scale) => {
-                let _ = write!(text, ", scale x{scale}");
+    fn run_on(
+        &self,
+        session: &mut Session,
+        input_name: &str,
+        shape: &[usize],
+        data: &[f32],
+        outputs: &[&str],
+        consume: &mut OutputSink<'_>,
+    ) -> std::result::Result<(), Failure> {
+        let prepare = |e: ort::Error| Failure::Run(e.to_string());
+        let value: SessionInputValue<'_> = match self.elements.get(input_name) {
+            Some(TensorElementType::Float16) => {
+                let halves: Vec<f16> = data.iter().map(|v| f16::from_f32(*v)).collect();
+                Tensor::from_array((shape.to_vec(), halves))
+                    .map_err(prepare)?
+                    .into()
             }
-            Err(e) => {
-                let _ = write!(text, " ({e})");
-            }
+            _ => TensorRef::from_array_view((shape.to_vec(), data))
+                .map_err(prepare)?
+                .into(),
+        };
+        let results = session
+            .run(vec![(std::borrow::Cow::Borrowed(input_name), value)])
+            .map_err(prepare)?;
+        for (index, name) in outputs.iter().enumerate() {
+            let value = results.get(*name).ok_or_else(|| {
+                Failure::Output(format!("the output '{name}' is missing from the results"))
+            })?;
+            with_f32_view(value, &mut |shape, data| consume(index, shape, data))
+                .map_err(Failure::Output)?;
         }
-        if self.output.all_names.len() > 1 {
-            let _ = write!(
-                text,
-                "; other outputs ignored: {}",
-                self.output.all_names[1..].join(", ")
-            );
+        Ok(())
+    }
+
+    /// The shapes of the named outputs for an input of `shape` (zeros), measured once per shape: how
+    /// the pipeline learns a model's scale when neither the graph nor the manifest states it.
+    pub fn probe(
+        &self,
+        input_name: &str,
+        shape: &[usize],
+        outputs: &[&str],
+    ) -> Result<Vec<Vec<usize>>> {
+        let mut probes = self.probes.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(known) = probes.get(shape) {
+            return known.clone().map_err(|reason| Error::ModelOutput {
+                path: self.path.clone(),
+                reason,
+            });
         }
-        text
+        let input = TensorData {
+            shape: shape.to_vec(),
+            data: vec![0.0; shape.iter().product()],
+        };
+        let measured = self
+            .run(input_name, &input, outputs)
+            .map(|out| out.into_iter().map(|t| t.shape).collect::<Vec<_>>())
+            .map_err(|e| e.to_string());
+        probes.insert(shape.to_vec(), measured.clone());
+        measured.map_err(|reason| Error::ModelOutput {
+            path: self.path.clone(),
+            reason,
+        })
+    }
+}
+
+/// Receives output `index` of a run as (shape, values); an error says why the values do not fit.
+pub type OutputSink<'a> =
+    dyn FnMut(usize, &[usize], &[f32]) -> std::result::Result<(), String> + 'a;
+
+/// Receives one tensor as (shape, values).
+type TensorSink<'a> = dyn FnMut(&[usize], &[f32]) -> std::result::Result<(), String> + 'a;
+
+/// Why a run failed: the runtime refused (worth retrying on the CPU), or its outputs did not fit.
+enum Failure {
+    Run(String),
+    Output(String),
+}
+
+impl Failure {
+    fn into_reason(self) -> String {
+        match self {
+            Failure::Run(reason) | Failure::Output(reason) => reason,
+        }
+    }
+}
+
+/// Hands an output tensor to `f` as float32 (in place, or converted from float16).
+fn with_f32_view(value: &DynValue, f: &mut TensorSink<'_>) -> std::result::Result<(), String> {
+    let dims = |shape: &[i64]| {
+        shape
+            .iter()
+            .map(|d| usize::try_from(*d).map_err(|_| format!("negative dimension {d}")))
+            .collect::<std::result::Result<Vec<usize>, String>>()
+    };
+    match value.try_extract_tensor::<f32>() {
+        Ok((shape, data)) => f(&dims(shape)?, data),
+        Err(_) => {
+            let (shape, data) = value
+                .try_extract_tensor::<f16>()
+                .map_err(|e| e.to_string())?;
+            let converted: Vec<f32> = data.iter().map(|v| v.to_f32()).collect();
+            f(&dims(shape)?, &converted)
+        }
     }
 }
 

@@ -72,8 +72,29 @@ fn init_from(path: PathBuf) -> std::result::Result<Environment, String> {
     }
     tracing::debug!("loading ONNX Runtime {VERSION} from {}", path.display());
     let builder = ort::init_from(&path).map_err(|e| e.to_string())?;
+    // One pool for every session of the process: several instances rendering at once share the cores
+    // instead of each starting a pool of its own and oversubscribing them.
+    let pool = ort::environment::GlobalThreadPoolOptions::default()
+        .with_intra_threads(thread_count())
+        .and_then(|pool| pool.with_inter_threads(1))
+        .map_err(|e| e.to_string())?;
     builder
         .with_name("onnxfx")
+        .with_global_thread_pool(pool)
         .build()
         .map_err(|e| e.to_string())
+}
+
+/// Threads of the shared pool: `ONNXFX_THREADS` when set (render farms pin it), else every core.
+pub fn thread_count() -> usize {
+    std::env::var("ONNXFX_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .or_else(|| {
+            std::thread::available_parallelism()
+                .ok()
+                .map(std::num::NonZeroUsize::get)
+        })
+        .unwrap_or(1)
 }

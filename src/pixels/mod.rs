@@ -1,13 +1,14 @@
-//! The pixel pipeline, independent of OFX handles: host rows (any depth, RGBA/RGB/Alpha) ⇄ a planar RGBA
-//! float buffer ⇄ the model's channel layout.
-//!
-//! Data walks one way: host rows → [`read::read_rgba`] → [`Planar`] RGBA → [`channels::model_input`] →
-//! tensor → session → tensor → [`channels::compose_output`] (alpha, mix) → [`write::write_rgba`] → host rows.
+//! Pixels, independent of OFX handles: host rows (any depth, RGBA/RGB/Alpha) ⇄ a planar RGBA float
+//! buffer ([`read`], [`write`], [`sample`]); colour encodings and the HDR policy ([`colour`]);
+//! premultiplication and bad values ([`alpha`]); the model's channels, range and layout ([`tensor`]).
+//! `crate::pipeline` strings them together per tile.
 
-pub mod channels;
+pub mod alpha;
+pub mod colour;
 pub mod planar;
 pub mod read;
 pub mod sample;
+pub mod tensor;
 pub mod write;
 
 pub use planar::Planar;

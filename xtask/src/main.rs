@@ -10,7 +10,6 @@ mod demo;
 mod deps;
 mod fetch;
 mod mlt;
-mod photo;
 mod python;
 mod soname;
 mod symbols;

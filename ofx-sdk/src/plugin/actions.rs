@@ -279,6 +279,7 @@ pub struct ClipPreferences {
     pub(crate) components: Vec<(CString, Components)>,
     pub(crate) depths: Vec<(CString, PixelDepth)>,
     pub(crate) output_premultiplication: Option<Premultiplication>,
+    pub(crate) colourspaces: Vec<(CString, Vec<CString>)>,
 }
 
 impl ClipPreferences {
@@ -292,6 +293,13 @@ impl ClipPreferences {
 
     pub fn set_output_premultiplication(&mut self, premultiplication: Premultiplication) {
         self.output_premultiplication = Some(premultiplication);
+    }
+
+    /// The colourspaces the effect would like `clip`'s images in, best first (OpenFX 1.5 colour
+    /// management; the host may not honour it, so read the clip's colourspace at render time).
+    pub fn set_preferred_colourspaces(&mut self, clip: &CStr, names: &[&str]) {
+        let names = names.iter().filter_map(|n| CString::new(*n).ok()).collect();
+        self.colourspaces.push((clip.to_owned(), names));
     }
 }
 

@@ -225,6 +225,18 @@ impl<'a> EffectDescriptor<'a> {
         )
     }
 
+    /// Offers OpenFX 1.5 colour management at `style` (hosts without it ignore the property).
+    pub fn set_colour_management_style(
+        &self,
+        style: crate::colour::ColourManagementStyle,
+    ) -> Result<()> {
+        self.props.set_cstr(
+            crate::colour::PROP_COLOUR_MANAGEMENT_STYLE,
+            0,
+            style.as_cstr(),
+        )
+    }
+
     /// The bundle path the host found the plugin at (`kOfxPluginPropFilePath`), when the host sets it.
     pub fn plugin_file_path(&self) -> Option<String> {
         self.props

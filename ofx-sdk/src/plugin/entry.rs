@@ -2,7 +2,7 @@
 //! write its answer, and map every outcome to an OFX status. Nothing unwinds across the C boundary:
 //! the whole dispatch runs inside `catch_unwind`.
 
-use std::ffi::{CStr, c_char, c_void};
+use std::ffi::{CStr, CString, c_char, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use super::actions::{
@@ -284,6 +284,14 @@ fn run_action<E: Effect>(
             for (clip, depth) in &prefs.depths {
                 if let Some(name) = per_clip_property("OfxImageClipPropDepth_", clip) {
                     out.set_cstr(&name, 0, depth.as_cstr())?;
+                }
+            }
+            for (clip, names) in &prefs.colourspaces {
+                if let Some(name) =
+                    per_clip_property("OfxImageClipPropPreferredColourspaces_", clip)
+                {
+                    let names: Vec<&CStr> = names.iter().map(CString::as_c_str).collect();
+                    out.set_cstrs(&name, &names)?;
                 }
             }
             if let Some(premult) = prefs.output_premultiplication {

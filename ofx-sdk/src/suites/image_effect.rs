@@ -150,6 +150,14 @@ impl<'a> Clip<'a> {
             .unwrap_or(true)
     }
 
+    /// The colourspace the host says the clip's images are in (OpenFX 1.5 colour management), if it says.
+    pub fn colourspace(&self) -> Option<String> {
+        self.props
+            .get_string(crate::colour::PROP_CLIP_COLOURSPACE, 0)
+            .ok()
+            .filter(|s| !s.is_empty())
+    }
+
     /// The clip's region of definition at `time`, in canonical coordinates.
     pub fn region_of_definition(&self, time: f64) -> Result<RectD> {
         let mut rect = sys::OfxRectD {

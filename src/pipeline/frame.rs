@@ -1,0 +1,321 @@
+//! One frame through a model, tile by tile: read the source pixels a tile needs, bring them into the
+//! model's terms (bad values replaced, straight colour, the model's encoding, the HDR policy, channels,
+//! range, layout, padding), run, bring the outputs back, and blend them into the output frame. Knows
+//! nothing of OFX: the caller reads host pixels and reports progress through [`FrameIo`].
+
+use ofx_sdk::RectI;
+
+use super::spec::FrameSpec;
+use crate::engine::ImageModel;
+use crate::error::{Error, Result};
+use crate::pixels::Planar;
+use crate::pixels::alpha::{self, BadValues, Sanitize};
+use crate::pixels::colour::{self, Encoding, Shoulder};
+use crate::pixels::tensor;
+use crate::tiling::{self, Blender, PlanRequest, TileCost, TilePlan};
+
+/// What the frame loop asks of its caller.
+pub trait FrameIo {
+    /// The source pixels of `region` (source pixel coordinates) as planar RGBA, top row first, in the
+    /// clip's encoding and premultiplication state. Pixels outside the source are transparent black.
+    fn read(&self, region: RectI) -> Result<Planar>;
+    /// The largest colour value in `region`, to decide whether the frame needs the HDR policy.
+    fn peak(&self, region: RectI) -> f32;
+    /// Reports `fraction` (0..1) done; `false` when the host asks to stop.
+    fn progress(&self, fraction: f64) -> bool;
+}
+
+/// How the clip's pixels relate to the model's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrameOptions {
+    /// The source pixels the output needs (source coordinates); the output covers it × the scale.
+    pub region: RectI,
+    /// Where source pixels exist (tiles may read context from here).
+    pub source_bounds: RectI,
+    /// The clip's colour encoding.
+    pub clip_encoding: Encoding,
+    /// Whether the clip's colour is premultiplied by its alpha.
+    pub premultiplied: bool,
+    /// Tile size in source pixels; `None` for one sized from the memory budget.
+    pub tile: Option<(usize, usize)>,
+    pub overlap: usize,
+    /// Bytes a tile may use, for the automatic tile size.
+    pub tile_budget: usize,
+}
+
+/// The frame's output and what the loop noticed on the way.
+#[derive(Debug)]
+pub struct FrameOutput {
+    /// RGBA covering `region × scale`, in the clip's encoding and premultiplication state.
+    pub rgba: Planar,
+    /// Bad values replaced before they reached the model.
+    pub bad_input: BadValues,
+    /// Bad values the model produced (replaced).
+    pub bad_output: BadValues,
+    pub tiles: usize,
+    /// Whether the HDR policy compressed this frame's highlights for the model.
+    pub shoulder: bool,
+}
+
+/// Plans the tiles of a frame.
+pub fn plan(spec: &FrameSpec, options: &FrameOptions) -> Result<TilePlan> {
+    let mut overlap = options.overlap;
+    let tile = match options.tile.or(spec.tile) {
+        Some(tile) => tile,
+        None => {
+            let in_channels = spec.input.format.channels.count();
+            let cost = TileCost::estimate(in_channels, 4, spec.scale, tiling::DEFAULT_FEATURES);
+            tiling::auto_tile_size(options.tile_budget, cost, spec.size(), overlap)
+                .map_err(tiling_error)?
+        }
+    };
+    // A small fixed-size model (or a small tile) cannot keep a wide overlap and still answer for some
+    // pixels of its own: the overlap shrinks to leave each tile a core.
+    let room = tile.0.min(tile.1).saturating_sub(tiling::MIN_CORE) / 2;
+    if overlap > room {
+        tracing::debug!(
+            "tile overlap {overlap} reduced to {room} to fit {}x{} tiles",
+            tile.0,
+            tile.1
+        );
+        overlap = room;
+    }
+    tiling::plan(&PlanRequest {
+        region: options.region,
+        context: options.source_bounds,
+        scale: spec.scale,
+        constraint: spec.size(),
+        tile,
+        overlap,
+        feather: tiling::default_feather(overlap),
+    })
+    .map_err(tiling_error)
+}
+
+fn tiling_error(e: tiling::TilingError) -> Error {
+    Error::Tiling(e.to_string())
+}
+
+/// Buffers reused from tile to tile: a fresh multi-megabyte allocation per tile costs its page faults
+/// every time.
+#[derive(Default)]
+struct Scratch {
+    input: Vec<f32>,
+    composed: Vec<f32>,
+}
+
+/// Runs the model over the frame.
+pub fn render(
+    model: &ImageModel,
+    spec: &FrameSpec,
+    options: &FrameOptions,
+    io: &dyn FrameIo,
+) -> Result<FrameOutput> {
+    let plan = plan(spec, options)?;
+    let model_encoding = spec.input.format.encoding;
+    // The HDR policy applies to the whole frame or not at all, so that tiles agree.
+    let peak = model_encoding_of(
+        io.peak(options.region),
+        options.clip_encoding,
+        model_encoding,
+    );
+    let shoulder = (!spec.input.format.hdr && peak > 1.0).then(Shoulder::default);
+    let mut blender = Blender::new(&plan, 4);
+    let mut bad_input = BadValues::default();
+    let mut bad_output = BadValues::default();
+    let mut scratch = Scratch::default();
+    let count = plan.tiles.len();
+    let outputs = spec.outputs();
+    let names: Vec<&str> = outputs.iter().map(|(o, _)| o.name.as_str()).collect();
+    // Planes no output fills keep the source's values (colour for matte models, alpha for the rest).
+    let mut filled = [false; 4];
+    for (output, use_) in &outputs {
+        for (f, p) in filled
+            .iter_mut()
+            .zip(tensor::planes_filled(&output.format, *use_))
+        {
+            *f |= p;
+        }
+    }
+    for (index, tile) in plan.tiles.iter().enumerate() {
+        let mut source = io.read(tile.read)?;
+        bad_input = add_bad(bad_input, alpha::sanitize(&mut source, Sanitize::default()));
+        let source = tiling::pad_reflect(source, tile.pad);
+        let straight = if options.premultiplied {
+            let mut straight = source;
+            unpremultiply(&mut straight)?;
+            bad_input = add_bad(
+                bad_input,
+                alpha::sanitize(&mut straight, Sanitize::default()),
+            );
+            straight
+        } else {
+            source
+        };
+        let converts = options.clip_encoding != model_encoding || shoulder.is_some();
+        let model_space = converts.then(|| {
+            let mut converted = straight.clone();
+            colour::convert(&mut converted, options.clip_encoding, model_encoding);
+            if let Some(shoulder) = shoulder {
+                shoulder.compress_planes(&mut converted);
+            }
+            converted
+        });
+        let fed = model_space.as_ref().unwrap_or(&straight);
+        let in_shape = tensor::shape(&spec.input.format, fed.width, fed.height);
+        tensor::to_model_into(fed, &spec.input.format, &mut scratch.input);
+        drop(model_space);
+
+        let mut composed = Planar {
+            channels: 4,
+            width: straight.width * spec.scale,
+            height: straight.height * spec.scale,
+            data: std::mem::take(&mut scratch.composed),
+        };
+        composed
+            .data
+            .resize(4 * composed.width * composed.height, 0.0);
+        for (c, is_filled) in filled.iter().enumerate() {
+            if !is_filled {
+                upsample_into(
+                    composed.plane_mut(c),
+                    straight.plane(c),
+                    straight.width,
+                    spec.scale,
+                );
+            }
+        }
+        model
+            .run_with(
+                &spec.input.name,
+                &in_shape,
+                &scratch.input,
+                &names,
+                &mut |i, shape, data| {
+                    let (output, use_) = &outputs[i];
+                    tensor::write_output(data, shape, &output.format, *use_, &mut composed)
+                        .map_err(|reason| format!("output '{}': {reason}", output.name))
+                },
+            )
+            .map_err(|e| tile_failed(e, index, count, tile.read))?;
+        bad_output = add_bad(
+            bad_output,
+            alpha::sanitize(&mut composed, Sanitize::default()),
+        );
+        if filled[..3].iter().any(|f| *f) {
+            if let Some(shoulder) = shoulder {
+                shoulder.expand_planes(&mut composed);
+            }
+            let encoding = spec
+                .colour
+                .as_ref()
+                .map_or(model_encoding, |o| o.format.encoding);
+            colour::convert(&mut composed, encoding, options.clip_encoding);
+        }
+        blender.add(tile, &composed).map_err(tiling_error)?;
+        scratch.composed = composed.data;
+        if !io.progress(fraction(index + 1, count)) {
+            return Err(Error::Aborted);
+        }
+    }
+    let mut rgba = blender.finish();
+    if options.premultiplied {
+        alpha::premultiply(&mut rgba).map_err(|e| Error::Tiling(e.to_string()))?;
+    }
+    Ok(FrameOutput {
+        rgba,
+        bad_input,
+        bad_output,
+        tiles: count,
+        shoulder: shoulder.is_some(),
+    })
+}
+
+/// Blends the model's frame (`output`, covering the source × `scale`) with the source: `mix` 0 gives the
+/// source (nearest-neighbour upsampled), 1 the model; both in the clip's encoding and premultiplication.
+pub fn mix_with_source(output: &mut Planar, source: &Planar, scale: usize, mix: f32) {
+    if mix >= 1.0 {
+        return;
+    }
+    for c in 0..4.min(output.channels) {
+        let mut upsampled = vec![0.0; output.plane_len()];
+        upsample_into(&mut upsampled, source.plane(c), source.width, scale);
+        for (o, s) in output.plane_mut(c).iter_mut().zip(&upsampled) {
+            *o = s + mix * (*o - s);
+        }
+    }
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn fraction(done: usize, count: usize) -> f64 {
+    done as f64 / count.max(1) as f64
+}
+
+fn add_bad(a: BadValues, b: BadValues) -> BadValues {
+    BadValues {
+        nan: a.nan + b.nan,
+        infinite: a.infinite + b.infinite,
+        subnormal: a.subnormal + b.subnormal,
+    }
+}
+
+fn unpremultiply(rgba: &mut Planar) -> Result<()> {
+    alpha::unpremultiply(rgba).map_err(|e| Error::Tiling(e.to_string()))
+}
+
+/// A value in the clip's encoding, expressed in the model's.
+fn model_encoding_of(value: f32, clip: Encoding, model: Encoding) -> f32 {
+    let mut v = [value];
+    colour::convert_slice(&mut v, clip, model);
+    v[0]
+}
+
+/// Names the tile in a run failure, so a failure on one part of a large frame is findable.
+fn tile_failed(e: Error, index: usize, count: usize, read: RectI) -> Error {
+    match e {
+        Error::Inference {
+            path,
+            shape,
+            reason,
+        } if count > 1 => Error::Inference {
+            path,
+            shape,
+            reason: format!(
+                "tile {} of {count} (source pixels {}..{} x {}..{}): {reason}",
+                index + 1,
+                read.x1,
+                read.x2,
+                read.y1,
+                read.y2
+            ),
+        },
+        other => other,
+    }
+}
+
+/// Nearest-neighbour upsampling of one plane by `scale` into `out`.
+fn upsample_into(out: &mut [f32], plane: &[f32], width: usize, scale: usize) {
+    if scale == 1 {
+        out.copy_from_slice(plane);
+        return;
+    }
+    let out_width = width * scale;
+    for (y, row) in out.chunks_exact_mut(out_width).enumerate() {
+        let src = &plane[(y / scale) * width..][..width];
+        for (x, v) in row.iter_mut().enumerate() {
+            *v = src[x / scale];
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upsampling_repeats_pixels() {
+        let mut out = vec![0.0; 8];
+        upsample_into(&mut out, &[1.0, 2.0], 2, 2);
+        assert_eq!(out, [1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 2.0, 2.0]);
+    }
+}

@@ -3,16 +3,18 @@
 //! The built bundle is copied into an `OFX_PLUGIN_PATH` folder inside the root; real photographs go through
 //! our effect in `melt`, and the pixels are compared with what `ofx-host` renders for the same effect,
 //! parameters and input, offered the way MLT offers them (`--negative-row-bytes --instance-per-frame`).
+//! Parameters are set with melt's property syntax (`name=value`, choices by label, `0=0;3=1` keyframes).
 //!
 //! Tolerance: at most 1 code and a mean under 0.01 codes, at the depth MLT hands over (8-bit codes for
 //! Byte, 16-bit codes for Short). Both hosts give the plugin the same integer codes (MLT decodes PNG
-//! without colour conversion: `abnormal:` skips its normalisers, and no colour management happens on
-//! either side), the same plugin code and runtime compute in float32, and both store the codes the
-//! plugin rounded, so the images are expected to be identical; the one code allows for ONNX Runtime
-//! splitting a convolution across threads differently in another process, which can move a value
-//! sitting on a rounding boundary to the next code. 16-bit checks use 16-bit PNG inputs, so MLT's own
-//! 8-to-16-bit conversion is not part of the comparison (one check with an 8-bit input shows it is
-//! exact too).
+//! without converting colours; `abnormal:` skips its normalisers), neither does OpenFX colour
+//! management (so the node's Auto working space is sRGB in both), the same plugin code and runtime
+//! compute in float32, and both store the codes the plugin rounded, so the images are expected to be
+//! identical; the one code allows for ONNX Runtime splitting a convolution across threads differently
+//! in another process, which can move a value sitting on a rounding boundary to the next code. Where
+//! MLT itself changes the pixels before the plugin sees them (widening 8-bit frames to 16 bits,
+//! scaling for preview), ofx-host is given the frame MLT made (melt without the filter), so only the
+//! plugin is compared; the 16-bit photographs are real 16-bit files.
 
 // Test code: a failed unwrap is a failed test; the helpers print the measured differences (with
 // `--nocapture`) because the docs quote them.
@@ -115,6 +117,17 @@ impl Melt {
         std::fs::copy(file, self.host_path(name))
             .unwrap_or_else(|e| panic!("copying {} into the root: {e}", file.display()));
         self.inside(name)
+    }
+
+    /// Copies a model into the scratch folder under its own name, with its sidecar manifest
+    /// (`<model>.json`) when it has one; returns the model's path inside the root.
+    fn stage_model(&self, model: &Path) -> String {
+        let name = model.file_name().unwrap().to_str().unwrap();
+        let sidecar = model.with_file_name(format!("{name}.json"));
+        if sidecar.is_file() {
+            self.stage(&sidecar, &format!("{name}.json"));
+        }
+        self.stage(model, name)
     }
 
     /// Runs `melt -verbose ARGS` inside the root with a clean environment, our bundle on
@@ -389,7 +402,7 @@ fn compare(
 ) {
     let melt = Melt::new();
     let input = melt.stage(melt_input, "in.png");
-    let model_in = melt.stage(model, "model.onnx");
+    let model_in = melt.stage_model(model);
     let mut melt_params = vec![format!("modelFile={model_in}")];
     melt_params.extend(params.iter().map(|p| (*p).to_owned()));
     let run = melt.render(&input, &melt_params, "melt.png", depth == Depth::Short);
@@ -529,6 +542,114 @@ fn byte_renders_keep_or_replace_alpha_as_in_ofx_host() {
 }
 
 #[test]
+fn choice_and_integer_parameters_and_model_manifests_pass_through_melt() {
+    // Choices go through melt by their option label, integers as numbers; manifests are read from the
+    // model (embedded) or beside it (sidecar), inside the root.
+    compare_byte(
+        &photo("coffee.png"),
+        &test_model("gain.onnx"),
+        &["workingSpace=Linear"],
+        "coffee, gain, working space Linear (a choice by label)",
+    );
+    compare_byte(
+        &photo("chelsea.png"),
+        &test_model("invert.onnx"),
+        &["modelRange=-1..1", "modelChannels=BGR"],
+        "chelsea, invert, model range -1..1 and BGR (choices)",
+    );
+    compare_byte(
+        &photo("astronaut.png"),
+        &test_model("conv3x3.onnx"),
+        &["tileSize=128", "tileOverlap=16"],
+        "astronaut, conv3x3 in 128-pixel tiles (integers)",
+    );
+    compare_byte(
+        &photo("chelsea.png"),
+        &test_model("manifest_embedded.onnx"),
+        &[],
+        "chelsea, model with an embedded manifest",
+    );
+    compare_byte(
+        &photo("chelsea.png"),
+        &test_model("manifest_sidecar.onnx"),
+        &[],
+        "chelsea, model with a sidecar manifest",
+    );
+    let dir = scratch();
+    compare_byte(
+        &chelsea_with_alpha(dir.path()),
+        &test_model("matte.onnx"),
+        &[],
+        "chelsea with alpha ramp, matte model (output becomes alpha)",
+    );
+}
+
+#[test]
+fn preview_scaling_renders_at_mlts_render_scale_like_ofx_host_on_the_same_frame() {
+    // Kdenlive and Shotcut preview at a fraction of the project size: the consumer's `scale`. MLT then
+    // hands the plugin a smaller frame with render scale = frame size / profile size, here
+    // (224/451, 150/300): not even uniform. ofx-host gets the frame MLT scaled (melt without the
+    // filter), so only the plugin is compared.
+    let melt = Melt::new();
+    let input = melt.stage(&photo("chelsea.png"), "in.png");
+    std::fs::write(
+        melt.host_path("profile"),
+        "description=chelsea\nframe_rate_num=25\nframe_rate_den=1\nwidth=451\nheight=300\n\
+         progressive=1\nsample_aspect_num=1\nsample_aspect_den=1\ndisplay_aspect_num=451\n\
+         display_aspect_den=300\ncolorspace=709\n",
+    )
+    .unwrap();
+    let model = test_model("conv3x3.onnx");
+    let model_in = melt.stage_model(&model);
+    let scaled_render = |filter: &[String], output: &str| {
+        let mut args = vec![
+            "-profile".to_owned(),
+            melt.inside("profile"),
+            // Without `abnormal:`: MLT's normalisers do the scaling before the filter, as in the
+            // editors (with it, the frame is filtered at full size and scaled afterwards).
+            input.clone(),
+            "out=0".to_owned(),
+        ];
+        args.extend(filter.iter().cloned());
+        args.extend([
+            "-consumer".to_owned(),
+            format!("avformat:{}", melt.inside(output)),
+            "vcodec=png".to_owned(),
+            "pix_fmt=rgba".to_owned(),
+            "frames=1".to_owned(),
+            "update=1".to_owned(),
+            "real_time=0".to_owned(),
+            "scale=0.5".to_owned(),
+        ]);
+        let run = melt.melt(&args);
+        assert_ran(&run);
+        assert_no_plugin_error(&run);
+        read_u8(&melt.host_path(output))
+    };
+    let frame = scaled_render(&[], "frame.png");
+    assert_eq!(frame.dimensions(), (224, 150), "MLT's preview frame");
+    let filtered = scaled_render(
+        &[
+            "-filter".to_owned(),
+            FILTER.to_owned(),
+            format!("modelFile={model_in}"),
+        ],
+        "melt.png",
+    );
+    let dir = scratch();
+    let reference = dir.path().join("ofx-host.png");
+    ofx_host_render(
+        &model,
+        &melt.host_path("frame.png"),
+        &reference,
+        &[],
+        "byte",
+    );
+    Diff::u8(&filtered, &read_u8(&reference))
+        .check("chelsea at preview scale 0.5 (224x150), conv3x3");
+}
+
+#[test]
 fn pretrained_text_detector_matches_ofx_host() {
     let dir = scratch();
     // The detector needs sides that are multiples of 32: the page cropped to 384x160, as RGB.
@@ -606,7 +727,7 @@ fn animated_mix_over_frames_rendered_in_parallel_matches_ofx_host() {
     let melt = Melt::new();
     let input = melt.stage(&photo("coffee.png"), "in.png");
     let model = test_model("gain.onnx");
-    let model_in = melt.stage(&model, "model.onnx");
+    let model_in = melt.stage_model(&model);
     // Four frames, mix keyframed 0 → 1; two render threads (negative: never drop a frame). MLT creates an
     // instance per frame and renders them concurrently.
     let run = melt.melt(&[
@@ -651,7 +772,7 @@ fn an_upscaler_fills_mlts_fixed_frame_with_the_bottom_left_of_its_output() {
     let melt = Melt::new();
     let input = melt.stage(&photo("chelsea.png"), "in.png");
     let model = test_model("upscale2x.onnx");
-    let model_in = melt.stage(&model, "model.onnx");
+    let model_in = melt.stage_model(&model);
     let run = melt.render(
         &input,
         &[format!("modelFile={model_in}")],
@@ -708,7 +829,7 @@ fn a_bundle_copied_without_its_runtime_fails_with_a_message_naming_the_file() {
     assert!(String::from_utf8_lossy(&filters.stdout).contains(FILTER));
 
     let input = melt.stage(&photo("chelsea.png"), "in.png");
-    let model_in = melt.stage(&test_model("invert.onnx"), "model.onnx");
+    let model_in = melt.stage_model(&test_model("invert.onnx"));
     let run = melt.render(
         &input,
         &[format!("modelFile={model_in}")],

@@ -14,7 +14,9 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{Rgba, max_abs_diff, photo, read_u8, render, render_ok, scratch, test_model};
+use common::{
+    Rgba, map_pixels, max_abs_diff, photo, read_u8, render, render_ok, scratch, test_model,
+};
 
 const CURVE_TOLERANCE: f32 = 2e-4;
 
@@ -52,19 +54,6 @@ fn linear_exr(dir: &Path, name: &str, gain: f32, alpha: f32, premultiplied: bool
     let path = dir.join(name);
     image.save(&path).unwrap();
     path
-}
-
-fn map_pixels(input: &Rgba, f: impl Fn([f32; 4]) -> [f32; 4]) -> Rgba {
-    let data = input
-        .data
-        .chunks_exact(4)
-        .flat_map(|p| f([p[0], p[1], p[2], p[3]]))
-        .collect();
-    Rgba {
-        width: input.width,
-        height: input.height,
-        data,
-    }
 }
 
 #[test]

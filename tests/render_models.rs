@@ -12,23 +12,9 @@ mod common;
 
 use std::path::Path;
 
-use common::{Rgba, max_abs_diff, photo, read_u8, render_ok, scratch, test_model};
+use common::{Rgba, map_pixels, max_abs_diff, photo, read_u8, render_ok, scratch, test_model};
 
 const FLOAT_TOLERANCE: f32 = 1e-5;
-
-/// Expected image from a per-pixel function of the input's RGBA.
-fn map_pixels(input: &Rgba, f: impl Fn([f32; 4]) -> [f32; 4]) -> Rgba {
-    let data = input
-        .data
-        .chunks_exact(4)
-        .flat_map(|p| f([p[0], p[1], p[2], p[3]]))
-        .collect();
-    Rgba {
-        width: input.width,
-        height: input.height,
-        data,
-    }
-}
 
 /// A copy of chelsea (451x300, odd width) with an alpha ramp, as 8-bit RGBA.
 fn chelsea_with_alpha(dir: &Path) -> std::path::PathBuf {

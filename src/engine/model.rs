@@ -242,15 +242,11 @@ impl ImageModel {
             shape: shape_text.clone(),
             reason,
         };
+        let mut attempt = |session: &mut Session| {
+            self.run_on(session, input_name, shape, data, outputs, &mut *consume)
+        };
         let mut runner = self.runner.lock().unwrap_or_else(PoisonError::into_inner);
-        match self.run_on(
-            &mut runner.session,
-            input_name,
-            shape,
-            data,
-            outputs,
-            consume,
-        ) {
+        match attempt(&mut runner.session) {
             Ok(()) => Ok(()),
             Err(Failure::Run(reason)) if !runner.provider.is_cpu() => {
                 let gpu = runner.provider.name;
@@ -268,15 +264,7 @@ impl ImageModel {
                     "{gpu} failed at run time ({reason}); running on the CPU"
                 ));
                 *runner = cpu;
-                self.run_on(
-                    &mut runner.session,
-                    input_name,
-                    shape,
-                    data,
-                    outputs,
-                    consume,
-                )
-                .map_err(|f| failed(f.into_reason()))
+                attempt(&mut runner.session).map_err(|f| failed(f.into_reason()))
             }
             Err(f) => Err(failed(f.into_reason())),
         }

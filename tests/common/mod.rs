@@ -242,3 +242,17 @@ pub fn loaded_api_address(name: &std::ffi::OsStr) -> Option<usize> {
     let symbol = unsafe { library.get::<unsafe extern "C" fn()>(b"OrtGetApiBase") }.ok()?;
     Some(*symbol as usize)
 }
+
+/// An image computed pixel by pixel from another (the expected result of a per-pixel model).
+pub fn map_pixels(input: &Rgba, f: impl Fn([f32; 4]) -> [f32; 4]) -> Rgba {
+    let data = input
+        .data
+        .chunks_exact(4)
+        .flat_map(|p| f([p[0], p[1], p[2], p[3]]))
+        .collect();
+    Rgba {
+        width: input.width,
+        height: input.height,
+        data,
+    }
+}

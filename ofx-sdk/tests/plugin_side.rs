@@ -299,6 +299,18 @@ fn an_instance_reads_its_parameters_and_images_and_writes_the_window() {
 }
 
 #[test]
+fn a_loaded_plugin_knows_the_hosts_name_and_whether_it_resizes_images() {
+    let plugin = library().plugin(PROBE).unwrap();
+    let _instance = plugin.instance(Context::Filter).unwrap();
+    assert_eq!(
+        ofx_sdk::plugin::host::host_name().as_deref(),
+        Some(ofx_sdk::host::HOST_NAME)
+    );
+    // This host says kOfxImageEffectPropSupportsMultiResolution = 1 (MLT says 0).
+    assert!(ofx_sdk::plugin::host::supports_multi_resolution());
+}
+
+#[test]
 fn an_identity_answer_lets_the_host_skip_the_render() {
     let plugin = library().plugin(PROBE).unwrap();
     let instance = plugin.instance(Context::Filter).unwrap();

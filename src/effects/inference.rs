@@ -3,7 +3,7 @@
 //! any resolution works; the output replaces colour and/or alpha, blended with the source by Mix.
 
 use std::ffi::CStr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
@@ -410,6 +410,11 @@ impl Effect for Inference {
             .intersect(&out_layout.bounds)
             .unwrap_or(args.window);
         let scale = spec.scale;
+        host_can_show(
+            scale,
+            ofx_sdk::plugin::host::supports_multi_resolution(),
+            model.path(),
+        )?;
         // The source pixels under the window; the model's output covers them times `scale`.
         let region = divide_out(window, scale);
         let pixels = region.width() * region.height() * scale * scale;
@@ -479,6 +484,21 @@ impl Effect for Inference {
     }
 }
 
+/// A model that changes the frame size needs a host with multi-resolution images: one without it (MLT,
+/// Flame) keeps the output the size of the source whatever the region of definition says, and would
+/// show a corner of the model's output. Refused with the reason instead.
+fn host_can_show(scale: usize, host_supports_multi_resolution: bool, model: &Path) -> Result<()> {
+    if scale == 1 || host_supports_multi_resolution {
+        return Ok(());
+    }
+    Err(Error::Ofx(ofx_sdk::Error::MissingHostFeature(format!(
+        "multi-resolution images (kOfxImageEffectPropSupportsMultiResolution is 0): it keeps every \
+         output the size of its source, so the x{scale} output of model {} cannot be shown; use a \
+         model that keeps the size",
+        model.display()
+    ))))
+}
+
 #[allow(clippy::cast_precision_loss)]
 fn scale_f64(scale: usize) -> f64 {
     scale as f64
@@ -513,6 +533,24 @@ fn multiply(r: RectI, s: usize) -> RectI {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_resizing_model_needs_a_host_with_multi_resolution() {
+        let model = Path::new("/m/up.onnx");
+        assert!(host_can_show(1, false, model).is_ok());
+        assert!(host_can_show(2, true, model).is_ok());
+        let err = host_can_show(2, false, model).unwrap_err();
+        assert_eq!(
+            ofx_sdk::ActionError::status(&err),
+            ofx_sdk::Status::ERR_MISSING_HOST_FEATURE
+        );
+        let text = err.to_string();
+        assert!(
+            text.contains("the host lacks multi-resolution images")
+                && text.contains("x2 output of model /m/up.onnx"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn source_region_covers_the_window() {

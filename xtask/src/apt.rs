@@ -59,7 +59,7 @@ fn is_installed(package: &str) -> bool {
         .is_ok_and(|o| o.status.success() && o.stdout.ends_with(b"install ok installed"))
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()

@@ -9,6 +9,7 @@ mod cmd;
 mod demo;
 mod deps;
 mod fetch;
+mod mlt;
 mod python;
 mod soname;
 mod symbols;
@@ -38,6 +39,9 @@ enum Command {
     Models,
     /// Set everything up, then render the PP-OCRv4 text detector on a photograph through ofx-host.
     Demo(demo::Options),
+    /// Build (once per machine, cached in ~/.cache/onnxfx/mlt-sid) the Debian sid root with MLT's melt
+    /// that the real-host test runs the bundle in.
+    Mlt(mlt::Options),
     /// Set everything up, then run rustfmt, clippy and every test with the end-to-end variables set.
     Test,
 }
@@ -53,6 +57,7 @@ fn main() -> Result<()> {
         }
         Command::Models => python::make_test_models(&ws).map(drop),
         Command::Demo(options) => demo::run(&ws, &options),
+        Command::Mlt(options) => mlt::run(&options),
         Command::Test => test::run(&ws),
     }
 }

@@ -4,7 +4,7 @@
 use anyhow::Result;
 
 use crate::workspace::Workspace;
-use crate::{apt, bundle, cmd, fetch, python};
+use crate::{apt, bundle, cmd, fetch, mlt, python};
 
 pub fn run(ws: &Workspace) -> Result<()> {
     cmd::step("test: system packages");
@@ -19,6 +19,14 @@ pub fn run(ws: &Workspace) -> Result<()> {
         "-p",
         "ofx-host",
     ]))?;
+
+    cmd::step("test: MLT real host (Debian sid root with melt)");
+    let started = std::time::Instant::now();
+    let mlt_root = mlt::prepare(&mlt::Options::default())?;
+    println!(
+        "test: MLT root ready in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     cmd::step("test: rustfmt");
     cmd::run(&mut cmd::cargo_cmd(["fmt", "--all", "--check"]))?;
@@ -40,7 +48,8 @@ pub fn run(ws: &Workspace) -> Result<()> {
         .env("OFX_HOST_BIN", ws.ofx_host_bin())
         .env("ONNXFX_TEST_MODELS", &test_models)
         .env("ONNXFX_TEST_DATA", ws.deps_dir())
-        .env("ONNXFX_PYTHON", ws.pyenv_python());
+        .env("ONNXFX_PYTHON", ws.pyenv_python())
+        .env("ONNXFX_MLT_ROOT", &mlt_root);
     cmd::run(&mut test)?;
 
     validate(ws, &bundle, &test_models)?;

@@ -25,6 +25,9 @@ pub(crate) struct Loaded {
     pub(crate) suites: Suites,
     /// The host's name (`kOfxPropName`), for logs and host-specific messages.
     pub(crate) host_name: String,
+    /// `kOfxImageEffectPropSupportsMultiResolution` of the host description: whether output images can
+    /// differ in size from the inputs. `true` when the host does not say.
+    pub(crate) supports_multi_resolution: bool,
 }
 
 /// The `setHost` entry of every plugin of this binary.
@@ -44,12 +47,24 @@ pub(crate) fn load() -> Result<()> {
         let suites = unsafe { Suites::fetch(host) }?;
         // SAFETY: non-null (checked by `fetch`) and valid while loaded.
         let host_props = unsafe { (*host).host };
-        let host_name = PropertySet::new(host_props, suites.property)
+        let described = PropertySet::new(host_props, suites.property);
+        let host_name = described
+            .as_ref()
             .and_then(|p| p.get_string(ofx_str!(kOfxPropName), 0).ok())
             .unwrap_or_else(|| "unknown host".to_owned());
-        tracing::debug!(host = %host_name, "loaded");
-        *LOADED.write().unwrap_or_else(PoisonError::into_inner) =
-            Some(Loaded { suites, host_name });
+        let supports_multi_resolution = described
+            .as_ref()
+            .and_then(|p| {
+                p.get_int(ofx_str!(kOfxImageEffectPropSupportsMultiResolution), 0)
+                    .ok()
+            })
+            .is_none_or(|v| v != 0);
+        tracing::debug!(host = %host_name, supports_multi_resolution, "loaded");
+        *LOADED.write().unwrap_or_else(PoisonError::into_inner) = Some(Loaded {
+            suites,
+            host_name,
+            supports_multi_resolution,
+        });
     }
     *count += 1;
     Ok(())
@@ -75,6 +90,14 @@ pub(crate) fn current() -> Option<Loaded> {
 /// The name the host gives itself (`kOfxPropName`), once loaded: for logs and host-specific advice.
 pub fn host_name() -> Option<String> {
     current().map(|loaded| loaded.host_name)
+}
+
+/// Whether the host can give an effect an output of another size than its input
+/// (`kOfxImageEffectPropSupportsMultiResolution` in the host description). Hosts that cannot (MLT,
+/// Flame) keep every image the size of the project, whatever region of definition the effect asks for.
+/// `true` before Load and when the host does not say.
+pub fn supports_multi_resolution() -> bool {
+    current().is_none_or(|loaded| loaded.supports_multi_resolution)
 }
 
 pub(crate) fn require() -> Result<Loaded> {

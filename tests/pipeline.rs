@@ -441,3 +441,47 @@ fn an_identity_model_round_trips_every_depth_component_premultiplication_and_enc
         }
     }
 }
+
+#[test]
+fn a_colour_managed_host_says_the_clip_is_linear() {
+    // A host announcing `ofx_linear` (OpenFX 1.5 colour management) gives the same frame as setting
+    // the Working Space by hand; without either the node would take the values as sRGB.
+    let dir = scratch();
+    let input = linear_exr(dir.path(), "linear.exr", 1.0, 1.0, false);
+    let by_host = dir.path().join("host.exr");
+    let by_param = dir.path().join("param.exr");
+    let unmanaged = dir.path().join("unmanaged.exr");
+    render_ok(
+        &test_model("invert.onnx"),
+        &input,
+        &by_host,
+        &["--colourspace", "ofx_linear"],
+    );
+    render_ok(
+        &test_model("invert.onnx"),
+        &input,
+        &by_param,
+        &["--param", "workingSpace=Linear"],
+    );
+    render_ok(&test_model("invert.onnx"), &input, &unmanaged, &[]);
+    let host = Rgba::read(&by_host);
+    assert_eq!(max_abs_diff(&host, &Rgba::read(&by_param), true), 0.0);
+    assert!(max_abs_diff(&host, &Rgba::read(&unmanaged), true) > 0.01);
+    // The parameter wins over the host.
+    let overridden = dir.path().join("overridden.exr");
+    render_ok(
+        &test_model("invert.onnx"),
+        &input,
+        &overridden,
+        &[
+            "--colourspace",
+            "ofx_linear",
+            "--param",
+            "workingSpace=sRGB",
+        ],
+    );
+    assert_eq!(
+        max_abs_diff(&Rgba::read(&overridden), &Rgba::read(&unmanaged), true),
+        0.0
+    );
+}

@@ -169,6 +169,10 @@ pub struct RenderArgs {
     /// Extra pixels around the render window in the output image's bounds.
     #[arg(long, default_value_t = 0, value_name = "PIXELS")]
     pub bounds_padding: u32,
+    /// Say, as a colour-managed host (OpenFX 1.5), which colourspace the input's values are in, e.g.
+    /// `ofx_linear` for a linear EXR or `srgb_tx` for an sRGB picture.
+    #[arg(long, value_name = "NAME")]
+    pub colourspace: Option<String>,
     /// Create and destroy an instance for every frame, as MLT does, instead of one for the sequence.
     #[arg(long)]
     pub instance_per_frame: bool,

@@ -138,6 +138,14 @@ fn drive(
         render_scale: args.render_scale,
         bounds_padding: args.bounds_padding,
         source_premultiplication: premultiplication(&first),
+        source_colourspace: args
+            .colourspace
+            .as_deref()
+            .map(|name| {
+                std::ffi::CString::new(name)
+                    .map_err(|_| CliError::Usage("--colourspace contains a NUL byte".into()))
+            })
+            .transpose()?,
         image_depth_label: args
             .inject_image_depth
             .as_deref()

@@ -43,6 +43,10 @@ pub struct RenderOptions {
     /// The depth to offer; taken when the plugin supports it, else the best it supports (Float, Half,
     /// Short, Byte in that order).
     pub depth: Option<PixelDepth>,
+    /// The colourspace the input clips' values are in (OpenFX 1.5 colour management:
+    /// `OfxImageClipPropColourspace`, e.g. `ofx_linear`, `srgb_tx`), as a colour-managed host says it;
+    /// `None` says nothing, as hosts without colour management.
+    pub source_colourspace: Option<std::ffi::CString>,
     /// The components to offer each clip; taken when the clip supports them, else RGBA, RGB, Alpha.
     pub components: Components,
     /// Rows stored top row first in memory, with negative row bytes and the data pointer on the bottom
@@ -100,6 +104,7 @@ impl Default for RenderOptions {
             source_premultiplication: Premultiplication::UnPreMultiplied,
             image_depth_label: None,
             withhold_source_images: false,
+            source_colourspace: None,
             abort_on_progress: false,
             abort_at_start: false,
             field: Field::None,

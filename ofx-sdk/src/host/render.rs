@@ -702,6 +702,11 @@ impl InstanceInner {
                     ofx_str!(kOfxImageEffectPropPreMultiplication),
                     source_premult(options, comps).as_cstr(),
                 );
+                // OpenFX 1.5 colour management: the colourspace the input's values are in.
+                if let Some(colourspace) = &options.source_colourspace {
+                    clip.props
+                        .set_str(crate::colour::PROP_CLIP_COLOURSPACE, colourspace);
+                }
             }
             components.insert(name, comps);
         }

@@ -2,6 +2,8 @@
 //! them: which channels in which order (RGB, BGR, RGBA, BGRA, grey), the value range (one affine map per
 //! channel), and the layout (NCHW or NHWC). Values arrive here already in the model's colour encoding.
 
+use ndarray::{ArrayView2, ArrayView4, ArrayViewMut2, ArrayViewMut4, Axis, Zip};
+
 use crate::manifest::{Component, ImageFormat, Layout};
 
 use super::Planar;
@@ -11,10 +13,13 @@ const LUMA: [f32; 3] = [0.2126, 0.7152, 0.0722];
 
 /// The tensor shape for an image of `width` x `height` in `format` (batch 1).
 pub fn shape(format: &ImageFormat, width: usize, height: usize) -> [usize; 4] {
-    let c = format.channels.count();
+    shape_of(format, width, height, format.channels.count())
+}
+
+fn shape_of(format: &ImageFormat, width: usize, height: usize, channels: usize) -> [usize; 4] {
     match format.layout {
-        Layout::Nchw => [1, c, height, width],
-        Layout::Nhwc => [1, height, width, c],
+        Layout::Nchw => [1, channels, height, width],
+        Layout::Nhwc => [1, height, width, channels],
     }
 }
 
@@ -39,42 +44,40 @@ pub fn to_model(rgba: &Planar, format: &ImageFormat) -> Vec<f32> {
 /// [`to_model`] into a reused buffer (cleared first): tiles of one frame share one allocation.
 pub fn to_model_into(rgba: &Planar, format: &ImageFormat, out: &mut Vec<f32>) {
     let components = format.channels.components();
-    let n = rgba.plane_len();
-    let c_count = components.len();
+    let (w, h) = (rgba.width, rgba.height);
+    let shape = shape(format, w, h);
     out.clear();
-    out.resize(n * c_count, 0.0);
+    out.resize(shape.iter().product(), 0.0);
+    let Ok(mut tensor) = ArrayViewMut4::from_shape(shape, out.as_mut_slice()) else {
+        return;
+    };
+    let luma = (components.contains(&Component::Luma)).then(|| luma_plane(rgba));
     for (c, component) in components.iter().enumerate() {
         let (scale, offset) = (format.affine.scale()[c], format.affine.offset()[c]);
-        let value = |i: usize| -> f32 {
-            let x = match source_plane(*component) {
-                Some(p) => rgba.plane(p)[i],
-                None => {
-                    LUMA[0] * rgba.plane(0)[i]
-                        + LUMA[1] * rgba.plane(1)[i]
-                        + LUMA[2] * rgba.plane(2)[i]
-                }
-            };
-            x * scale + offset
+        let plane = match source_plane(*component) {
+            Some(p) => rgba.plane(p),
+            None => luma.as_deref().unwrap_or(&[]),
         };
-        match (format.layout, source_plane(*component)) {
-            // The common case, one plane to one plane: a loop the compiler vectorises.
-            (Layout::Nchw, Some(p)) => {
-                for (o, x) in out[c * n..(c + 1) * n].iter_mut().zip(rgba.plane(p)) {
-                    *o = x * scale + offset;
-                }
-            }
-            (Layout::Nchw, None) => {
-                for (i, o) in out[c * n..(c + 1) * n].iter_mut().enumerate() {
-                    *o = value(i);
-                }
-            }
-            (Layout::Nhwc, _) => {
-                for (i, o) in out.iter_mut().skip(c).step_by(c_count).enumerate() {
-                    *o = value(i);
-                }
-            }
-        }
+        let Ok(plane) = ArrayView2::from_shape((h, w), plane) else {
+            continue;
+        };
+        // One channel of the tensor as an H x W view, whatever the layout's strides.
+        let mut lane = tensor.index_axis_mut(Axis(0), 0);
+        let mut lane = lane.index_axis_mut(Axis(format.layout.channel_axis() - 1), c);
+        Zip::from(&mut lane)
+            .and(&plane)
+            .for_each(|o, x| *o = x * scale + offset);
     }
+}
+
+/// Rec. 709 luma of the colour planes, for single-channel inputs.
+fn luma_plane(rgba: &Planar) -> Vec<f32> {
+    let (r, g, b) = (rgba.plane(0), rgba.plane(1), rgba.plane(2));
+    r.iter()
+        .zip(g)
+        .zip(b)
+        .map(|((r, g), b)| LUMA[0] * r + LUMA[1] * g + LUMA[2] * b)
+        .collect()
 }
 
 /// What part of the RGBA frame an output answers for.
@@ -148,22 +151,19 @@ pub fn write_output(
         return Err(format!("{} values for shape {shape:?}", data.len()));
     }
     let inverse = format.affine.inverse();
+    let tensor =
+        ArrayView4::from_shape(shape_of(format, w, h, c), data).map_err(|e| e.to_string())?;
+    let channel_axis = format.layout.channel_axis() - 1;
     for (ci, component) in components.iter().enumerate() {
         let (scale, offset) = (inverse.scale()[ci], inverse.offset()[ci]);
+        let lane = tensor.index_axis(Axis(0), 0);
+        let lane = lane.index_axis(Axis(channel_axis), ci);
         for &p in targets(*component, use_) {
-            let plane = out.plane_mut(p);
-            match format.layout {
-                Layout::Nchw => {
-                    for (o, y) in plane.iter_mut().zip(&data[ci * n..(ci + 1) * n]) {
-                        *o = y * scale + offset;
-                    }
-                }
-                Layout::Nhwc => {
-                    for (o, y) in plane.iter_mut().zip(data.iter().skip(ci).step_by(c)) {
-                        *o = y * scale + offset;
-                    }
-                }
-            }
+            let mut plane =
+                ArrayViewMut2::from_shape((h, w), out.plane_mut(p)).map_err(|e| e.to_string())?;
+            Zip::from(&mut plane)
+                .and(&lane)
+                .for_each(|o, y| *o = y * scale + offset);
         }
     }
     Ok(())

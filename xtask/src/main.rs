@@ -10,6 +10,7 @@ mod demo;
 mod deps;
 mod fetch;
 mod mlt;
+mod package;
 mod python;
 mod soname;
 mod symbols;
@@ -44,6 +45,10 @@ enum Command {
     Mlt(mlt::Options),
     /// Set everything up, then run rustfmt, clippy and every test with the end-to-end variables set.
     Test,
+    /// Build the bundle and copy it into a plugin directory (default /usr/OFX/Plugins).
+    Install(package::InstallOptions),
+    /// Build the bundle and make a versioned archive with licences, a file manifest and a checksum.
+    Dist(package::DistOptions),
 }
 
 fn main() -> Result<()> {
@@ -59,5 +64,7 @@ fn main() -> Result<()> {
         Command::Demo(options) => demo::run(&ws, &options),
         Command::Mlt(options) => mlt::run(&options),
         Command::Test => test::run(&ws),
+        Command::Install(options) => package::install(&ws, &options),
+        Command::Dist(options) => package::dist(&ws, &options).map(drop),
     }
 }

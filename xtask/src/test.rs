@@ -4,7 +4,7 @@
 use anyhow::Result;
 
 use crate::workspace::Workspace;
-use crate::{apt, bundle, cmd, fetch, mlt, python};
+use crate::{apt, bundle, cmd, fetch, mlt, package, python};
 
 pub fn run(ws: &Workspace) -> Result<()> {
     cmd::step("test: system packages");
@@ -53,6 +53,9 @@ pub fn run(ws: &Workspace) -> Result<()> {
     cmd::run(&mut test)?;
 
     validate(ws, &bundle, &test_models)?;
+
+    // The release archive builds (bundle, licences, file manifest, checksum).
+    package::dist(ws, &package::DistOptions::default())?;
     println!("\ntest: all checks passed");
     Ok(())
 }

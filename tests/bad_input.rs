@@ -133,3 +133,58 @@ fn an_image_of_an_unknown_pixel_depth_is_refused_as_an_image_format_error() {
         ],
     );
 }
+
+#[test]
+fn a_bundle_copied_without_its_runtime_names_the_missing_file() {
+    let dir = scratch();
+    let copy = dir.path().join("onnxfx.ofx.bundle");
+    copy_tree(&common::bundle(), &copy);
+    let runtime = std::fs::read_dir(copy.join("Contents/Linux-x86-64"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("libonnxruntime")
+        })
+        .unwrap();
+    std::fs::remove_file(&runtime).unwrap();
+    let out = dir.path().join("out.png");
+    let model = format!("modelFile={}", test_model("invert.onnx").display());
+    let run = std::process::Command::new(common::host_binary())
+        .arg("render")
+        .arg(&copy)
+        .args(["--plugin", common::PLUGIN_ID, "--param", &model, "--output"])
+        .arg(&out)
+        .arg("--input")
+        .arg(photo("chelsea.png"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    let needles = [
+        "cannot load ONNX Runtime",
+        &runtime.display().to_string(),
+        "missing from the bundle",
+    ];
+    for needle in needles {
+        assert!(
+            stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{stderr}"
+        );
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}

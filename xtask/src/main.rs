@@ -4,6 +4,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod apt;
+mod bench;
 mod bundle;
 mod cmd;
 mod demo;
@@ -44,6 +45,9 @@ enum Command {
     Mlt(mlt::Options),
     /// Set everything up, then run rustfmt, clippy and every test with the end-to-end variables set.
     Test,
+    /// Set everything up, then time the plugin against ONNX Runtime alone and a Python pipeline (and
+    /// conversions, memory, concurrency, first renders) into target/bench/.
+    Bench(bench::Options),
 }
 
 fn main() -> Result<()> {
@@ -59,5 +63,6 @@ fn main() -> Result<()> {
         Command::Demo(options) => demo::run(&ws, &options),
         Command::Mlt(options) => mlt::run(&options),
         Command::Test => test::run(&ws),
+        Command::Bench(options) => bench::run(&ws, &options),
     }
 }

@@ -4,7 +4,7 @@
 use anyhow::Result;
 
 use crate::workspace::Workspace;
-use crate::{apt, bundle, cmd, fetch, mlt, python};
+use crate::{apt, bench, bundle, cmd, fetch, mlt, python};
 
 pub fn run(ws: &Workspace) -> Result<()> {
     cmd::step("test: system packages");
@@ -53,6 +53,14 @@ pub fn run(ws: &Workspace) -> Result<()> {
     cmd::run(&mut test)?;
 
     validate(ws, &bundle, &test_models)?;
+
+    // The benchmarks work (small frames, seconds); their figures are never checked.
+    cmd::step("test: cargo xtask bench --quick");
+    let quick = bench::Options {
+        quick: true,
+        ..bench::Options::default()
+    };
+    bench::measure(ws, &deps, &bundle, &test_models, &quick)?;
     println!("\ntest: all checks passed");
     Ok(())
 }

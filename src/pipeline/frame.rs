@@ -8,10 +8,10 @@ use ofx_sdk::RectI;
 use super::spec::FrameSpec;
 use crate::engine::ImageModel;
 use crate::error::{Error, Result};
-use crate::pixels::Planar;
 use crate::pixels::alpha::{self, BadValues, Sanitize};
 use crate::pixels::colour::{self, Encoding, Shoulder};
 use crate::pixels::tensor;
+use crate::pixels::{Planar, pool};
 use crate::tiling::{self, Blender, PlanRequest, TileCost, TilePlan};
 
 /// What the frame loop asks of its caller.
@@ -55,6 +55,7 @@ pub struct FrameOutput {
     pub tiles: usize,
     /// Whether the HDR policy compressed this frame's highlights for the model.
     pub shoulder: bool,
+    pub phases: Phases,
 }
 
 /// Plans the tiles of a frame.
@@ -98,12 +99,48 @@ fn tiling_error(e: tiling::TilingError) -> Error {
     Error::Tiling(e.to_string())
 }
 
-/// Buffers reused from tile to tile: a fresh multi-megabyte allocation per tile costs its page faults
-/// every time.
+/// Where a frame's time went, summed over its tiles (logged at debug level: `ONNXFX_LOG=debug`), so
+/// the pipeline's own cost can be told from the model's.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Phases {
+    /// Host rows into planar RGBA, bad values, premultiplication, padding.
+    pub read: std::time::Duration,
+    /// Colour, shoulder, channels, range and layout into the tensor.
+    pub to_tensor: std::time::Duration,
+    /// The session's run, the outputs' copy into RGBA included.
+    pub run: std::time::Duration,
+    /// Bad values, shoulder and colour back, then the blend into the frame.
+    pub back: std::time::Duration,
+}
+
+/// Adds the time since `*mark` to `phase` and moves the mark.
+fn lap(mark: &mut std::time::Instant, phase: &mut std::time::Duration) {
+    let now = std::time::Instant::now();
+    *phase += now - *mark;
+    *mark = now;
+}
+
+/// Buffers reused from tile to tile, and (through `pixels::pool`) from frame to frame: a fresh
+/// multi-megabyte allocation costs its page faults every time.
 #[derive(Default)]
 struct Scratch {
     input: Vec<f32>,
     composed: Vec<f32>,
+}
+
+impl Scratch {
+    /// The buffers of an earlier frame, when the pool has them.
+    fn take(tile_values: usize, output_values: usize) -> Scratch {
+        Scratch {
+            input: pool::take(tile_values),
+            composed: pool::take(output_values),
+        }
+    }
+
+    fn give(self) {
+        pool::give(self.input);
+        pool::give(self.composed);
+    }
 }
 
 /// Runs the model over the frame.
@@ -113,6 +150,8 @@ pub fn render(
     options: &FrameOptions,
     io: &dyn FrameIo,
 ) -> Result<FrameOutput> {
+    let mut phases = Phases::default();
+    let mut mark = std::time::Instant::now();
     let plan = plan(spec, options)?;
     let model_encoding = spec.input.format.encoding;
     // The HDR policy applies to the whole frame or not at all, so that tiles agree.
@@ -122,10 +161,24 @@ pub fn render(
         model_encoding,
     );
     let shoulder = (!spec.input.format.hdr && peak > 1.0).then(Shoulder::default);
-    let mut blender = Blender::new(&plan, 4);
+    let output_values = 4 * plan.output().width() * plan.output().height();
+    let mut blender = Blender::reusing(&plan, 4, pool::take(output_values));
     let mut bad_input = BadValues::default();
     let mut bad_output = BadValues::default();
-    let mut scratch = Scratch::default();
+    // Sized for the largest tile, so that no tile grows them.
+    let largest = plan
+        .tiles
+        .iter()
+        .map(|t| {
+            let (w, h) = t.input_size();
+            w * h
+        })
+        .max()
+        .unwrap_or(0);
+    let mut scratch = Scratch::take(
+        largest * spec.input.format.channels.count(),
+        4 * largest * spec.scale * spec.scale,
+    );
     let count = plan.tiles.len();
     let outputs = spec.outputs();
     let names: Vec<&str> = outputs.iter().map(|(o, _)| o.name.as_str()).collect();
@@ -139,6 +192,7 @@ pub fn render(
             *f |= p;
         }
     }
+    lap(&mut mark, &mut phases.read);
     for (index, tile) in plan.tiles.iter().enumerate() {
         let mut source = io.read(tile.read)?;
         bad_input = add_bad(bad_input, alpha::sanitize(&mut source, Sanitize::default()));
@@ -154,9 +208,12 @@ pub fn render(
         } else {
             source
         };
+        lap(&mut mark, &mut phases.read);
         let converts = options.clip_encoding != model_encoding || shoulder.is_some();
         let model_space = converts.then(|| {
-            let mut converted = straight.clone();
+            let mut data = pool::take(straight.data.len());
+            data.copy_from_slice(&straight.data);
+            let mut converted = Planar { data, ..straight };
             colour::convert(&mut converted, options.clip_encoding, model_encoding);
             if let Some(shoulder) = shoulder {
                 shoulder.compress_planes(&mut converted);
@@ -166,7 +223,9 @@ pub fn render(
         let fed = model_space.as_ref().unwrap_or(&straight);
         let in_shape = tensor::shape(&spec.input.format, fed.width, fed.height);
         tensor::to_model_into(fed, &spec.input.format, &mut scratch.input);
-        drop(model_space);
+        if let Some(converted) = model_space {
+            pool::give(converted.data);
+        }
 
         let mut composed = Planar {
             channels: 4,
@@ -187,6 +246,7 @@ pub fn render(
                 );
             }
         }
+        lap(&mut mark, &mut phases.to_tensor);
         model
             .run_with(
                 &spec.input.name,
@@ -200,6 +260,7 @@ pub fn render(
                 },
             )
             .map_err(|e| tile_failed(e, index, count, tile.read))?;
+        lap(&mut mark, &mut phases.run);
         bad_output = add_bad(
             bad_output,
             alpha::sanitize(&mut composed, Sanitize::default()),
@@ -221,20 +282,25 @@ pub fn render(
         }
         blender.add(tile, &composed).map_err(tiling_error)?;
         scratch.composed = composed.data;
+        pool::give(straight.data);
+        lap(&mut mark, &mut phases.back);
         if !io.progress(fraction(index + 1, count)) {
             return Err(Error::Aborted);
         }
     }
+    scratch.give();
     let mut rgba = blender.finish();
     if options.premultiplied {
         alpha::premultiply(&mut rgba).map_err(|e| Error::Tiling(e.to_string()))?;
     }
+    lap(&mut mark, &mut phases.back);
     Ok(FrameOutput {
         rgba,
         bad_input,
         bad_output,
         tiles: count,
         shoulder: shoulder.is_some(),
+        phases,
     })
 }
 

@@ -29,12 +29,20 @@ use crate::pixels::{Planar, pool, read, write};
 /// than 4 GiB.
 pub const MAX_OUTPUT_PIXELS: usize = 16384 * 16384;
 
-/// Bytes a tile may use when the tile size is automatic: `ONNXFX_TILE_BUDGET_MB`, default 1 GiB.
+/// The default of `ONNXFX_TILE_BUDGET_MB`: with the tile cost estimate of a same-size model (584 bytes
+/// per pixel), 1536 MiB holds a whole 1920x1080 or 2048x1080 frame, which 1024 MiB split in two tiles
+/// (their overlap is work done twice, and each tile its own run and blend: 5 to 10% of a 1080p render,
+/// measured with `cargo xtask bench`).
+const DEFAULT_TILE_BUDGET_MB: usize = 1536;
+
+/// Bytes a tile may use when the tile size is automatic: `ONNXFX_TILE_BUDGET_MB`, default 1536 MiB.
 fn tile_budget() -> usize {
     let megabytes = std::env::var("ONNXFX_TILE_BUDGET_MB")
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok());
-    megabytes.unwrap_or(1024).saturating_mul(1024 * 1024)
+    megabytes
+        .unwrap_or(DEFAULT_TILE_BUDGET_MB)
+        .saturating_mul(1024 * 1024)
 }
 
 #[derive(Default)]
@@ -587,6 +595,15 @@ mod tests {
             multiply(RectI::new(0, -2, 5, 4), 2),
             RectI::new(0, -4, 10, 8)
         );
+    }
+
+    #[test]
+    fn the_default_tile_budget_holds_a_1080p_frame_in_one_tile() {
+        use crate::tiling::{self, TileCost};
+        let cost = TileCost::estimate(3, 4, 1, tiling::DEFAULT_FEATURES);
+        let budget = DEFAULT_TILE_BUDGET_MB * 1024 * 1024;
+        // 2048x1088: DCI 2K rounded up to a multiple of 32, as detectors need.
+        assert!(cost.bytes(2048, 1088) <= budget);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::pixels::alpha::{self, BadValues, Sanitize};
 use crate::pixels::colour::{self, Encoding, Shoulder};
 use crate::pixels::tensor;
 use crate::pixels::{Planar, pool};
-use crate::tiling::{self, Blender, PlanRequest, TileCost, TilePlan};
+use crate::tiling::{self, Blender, PlanRequest, SizeConstraint, TileCost, TilePlan};
 
 /// What the frame loop asks of its caller.
 pub trait FrameIo {
@@ -68,8 +68,9 @@ pub fn plan(spec: &FrameSpec, options: &FrameOptions) -> Result<TilePlan> {
             let cost = TileCost::estimate(in_channels, 4, spec.scale, tiling::DEFAULT_FEATURES);
             // The budget alone sizes the tile; an overlap too wide for it shrinks below, as it
             // does for a given tile size (sized with the overlap, a wide one failed every frame).
-            tiling::auto_tile_size(options.tile_budget, cost, spec.size(), 0)
-                .map_err(tiling_error)?
+            let square = tiling::auto_tile_size(options.tile_budget, cost, spec.size(), 0)
+                .map_err(tiling_error)?;
+            whole_region(options.region, spec.size(), cost, options.tile_budget).unwrap_or(square)
         }
     };
     // A small fixed-size model (or a small tile) cannot keep a wide overlap and still answer for some
@@ -93,6 +94,24 @@ pub fn plan(spec: &FrameSpec, options: &FrameOptions) -> Result<TilePlan> {
         feather: tiling::default_feather(overlap),
     })
     .map_err(tiling_error)
+}
+
+/// The whole region as one tile when its estimated cost fits the budget: the square tile the budget
+/// gives would split a wide frame that fits whole (1920x1080 into two tiles, whose overlap is run twice
+/// and blended).
+fn whole_region(
+    region: RectI,
+    constraint: SizeConstraint,
+    cost: TileCost,
+    budget: usize,
+) -> Option<(usize, usize)> {
+    let round = |v: usize| match constraint {
+        SizeConstraint::MultipleOf(n) if n > 0 => Some(v.div_ceil(n) * n),
+        SizeConstraint::Any => Some(v),
+        _ => None,
+    };
+    let (w, h) = (round(region.width())?, round(region.height())?);
+    (w > 0 && h > 0 && cost.bytes(w, h) <= budget).then_some((w, h))
 }
 
 fn tiling_error(e: tiling::TilingError) -> Error {
@@ -162,7 +181,14 @@ pub fn render(
     );
     let shoulder = (!spec.input.format.hdr && peak > 1.0).then(Shoulder::default);
     let output_values = 4 * plan.output().width() * plan.output().height();
-    let mut blender = Blender::reusing(&plan, 4, pool::take(output_values));
+    // One unpadded tile that is the whole region: its answer is the frame, and the blend (weight 1
+    // everywhere) would only copy it.
+    let whole = match plan.tiles.as_slice() {
+        [tile] => tile.pad.is_zero() && tile.read == plan.region,
+        _ => false,
+    };
+    let mut blender = (!whole).then(|| Blender::reusing(&plan, 4, pool::take(output_values)));
+    let mut whole_frame = None;
     let mut bad_input = BadValues::default();
     let mut bad_output = BadValues::default();
     // Sized for the largest tile, so that no tile grows them.
@@ -265,14 +291,16 @@ pub fn render(
             bad_output,
             alpha::sanitize(&mut composed, Sanitize::default()),
         );
-        if filled[..3].iter().any(|f| *f) {
+        let encoding = spec
+            .colour
+            .as_ref()
+            .map_or(model_encoding, |o| o.format.encoding);
+        if filled[..3].iter().any(|f| *f)
+            && (shoulder.is_some() || encoding != options.clip_encoding)
+        {
             if let Some(shoulder) = shoulder {
                 shoulder.expand_planes(&mut composed);
             }
-            let encoding = spec
-                .colour
-                .as_ref()
-                .map_or(model_encoding, |o| o.format.encoding);
             colour::convert(&mut composed, encoding, options.clip_encoding);
             // Finite values can overflow on the way back (a huge linear value into a log encoding).
             bad_output = add_bad(
@@ -280,8 +308,13 @@ pub fn render(
                 alpha::sanitize(&mut composed, Sanitize::default()),
             );
         }
-        blender.add(tile, &composed).map_err(tiling_error)?;
-        scratch.composed = composed.data;
+        match blender.as_mut() {
+            Some(blender) => {
+                blender.add(tile, &composed).map_err(tiling_error)?;
+                scratch.composed = composed.data;
+            }
+            None => whole_frame = Some(composed),
+        }
         pool::give(straight.data);
         lap(&mut mark, &mut phases.back);
         if !io.progress(fraction(index + 1, count)) {
@@ -289,7 +322,12 @@ pub fn render(
         }
     }
     scratch.give();
-    let mut rgba = blender.finish();
+    let output = plan.output();
+    let mut rgba = match (blender, whole_frame) {
+        (Some(blender), _) => blender.finish(),
+        (None, Some(frame)) => frame,
+        (None, None) => Planar::zeros(4, output.width(), output.height()),
+    };
     if options.premultiplied {
         alpha::premultiply(&mut rgba).map_err(|e| Error::Tiling(e.to_string()))?;
     }
@@ -384,6 +422,30 @@ fn upsample_into(out: &mut [f32], plane: &[f32], width: usize, scale: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_region_that_fits_the_budget_is_one_tile() {
+        let cost = TileCost::estimate(3, 4, 1, tiling::DEFAULT_FEATURES);
+        let hd = RectI::new(0, 0, 1920, 1080);
+        let budget = cost.bytes(1920, 1088);
+        assert_eq!(
+            whole_region(hd, SizeConstraint::MultipleOf(32), cost, budget),
+            Some((1920, 1088))
+        );
+        assert_eq!(
+            whole_region(hd, SizeConstraint::Any, cost, budget),
+            Some((1920, 1080))
+        );
+        assert_eq!(
+            whole_region(hd, SizeConstraint::Any, cost, budget / 2),
+            None
+        );
+        let fixed = SizeConstraint::Fixed {
+            width: 64,
+            height: 64,
+        };
+        assert_eq!(whole_region(hd, fixed, cost, usize::MAX), None);
+    }
 
     #[test]
     fn upsampling_repeats_pixels() {

@@ -23,18 +23,26 @@ use crate::error::{Error, Result};
 use crate::manifest::Resolved;
 use crate::pipeline::{self, FrameIo, FrameOptions, FrameSpec};
 use crate::pixels::colour::Encoding;
-use crate::pixels::{Planar, read, write};
+use crate::pixels::{Planar, pool, read, write};
 
 /// Output frames above this many pixels are refused: the output accumulator alone would take more
 /// than 4 GiB.
 pub const MAX_OUTPUT_PIXELS: usize = 16384 * 16384;
 
-/// Bytes a tile may use when the tile size is automatic: `ONNXFX_TILE_BUDGET_MB`, default 1 GiB.
+/// The default of `ONNXFX_TILE_BUDGET_MB`: with the tile cost estimate of a same-size model (584 bytes
+/// per pixel), 1536 MiB holds a whole 1920x1080 or 2048x1080 frame, which 1024 MiB split in two tiles
+/// (their overlap is work done twice, and each tile its own run and blend: 5 to 10% of a 1080p render,
+/// measured with `cargo xtask bench`).
+const DEFAULT_TILE_BUDGET_MB: usize = 1536;
+
+/// Bytes a tile may use when the tile size is automatic: `ONNXFX_TILE_BUDGET_MB`, default 1536 MiB.
 fn tile_budget() -> usize {
     let megabytes = std::env::var("ONNXFX_TILE_BUDGET_MB")
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok());
-    megabytes.unwrap_or(1024).saturating_mul(1024 * 1024)
+    megabytes
+        .unwrap_or(DEFAULT_TILE_BUDGET_MB)
+        .saturating_mul(1024 * 1024)
 }
 
 #[derive(Default)]
@@ -164,11 +172,13 @@ struct HostFrame<'a, 'i> {
 impl FrameIo for HostFrame<'_, '_> {
     fn read(&self, region: RectI) -> Result<Planar> {
         let layout = self.source.layout();
-        Ok(read::read_rgba(
+        let storage = pool::take(4 * region.width() * region.height());
+        Ok(read::read_rgba_into(
             region,
             layout.bounds,
             layout.components,
             |y| self.source.row(y),
+            storage,
         )?)
     }
 
@@ -188,22 +198,27 @@ impl FrameIo for HostFrame<'_, '_> {
         };
         let x_skip =
             usize::try_from(i64::from(inside.x1) - i64::from(layout.bounds.x1)).unwrap_or(0);
+        // Read in place, row by row (a copy of each row cost as much as the scan).
+        let finite_max = |peak: f32, v: f32| if v.is_finite() { peak.max(v) } else { peak };
         let mut peak = 0.0f32;
         for y in inside.y1..inside.y2 {
-            let values: Vec<f32> = match self.source.row(y) {
-                Ok(PixelRow::Float(r)) => r.to_vec(),
-                Ok(PixelRow::Half(r)) => r.iter().map(|v| v.to_f32()).collect(),
-                _ => continue,
-            };
-            for px in values[x_skip * comps..]
-                .chunks_exact(comps)
-                .take(inside.width())
-            {
-                for v in &px[..colour] {
-                    if v.is_finite() {
-                        peak = peak.max(*v);
+            let start = x_skip * comps;
+            let end = start + inside.width() * comps;
+            match self.source.row(y) {
+                Ok(PixelRow::Float(r)) => {
+                    for px in r[start..end].chunks_exact(comps) {
+                        peak = px[..colour].iter().copied().fold(peak, finite_max);
                     }
                 }
+                Ok(PixelRow::Half(r)) => {
+                    for px in r[start..end].chunks_exact(comps) {
+                        peak = px[..colour]
+                            .iter()
+                            .map(|v| v.to_f32())
+                            .fold(peak, finite_max);
+                    }
+                }
+                _ => continue,
             }
         }
         peak
@@ -450,12 +465,15 @@ impl Effect for Inference {
             instance,
             progress,
         };
+        let prepared_at = Instant::now();
         let result = pipeline::frame::render(&model, &spec, &options, &frame)?;
+        let pipeline_done = Instant::now();
         self.report_bad_values(instance, &result);
         let mut rgba = result.rgba;
         if node.mix < 1.0 {
             let original = frame.read(region)?;
             pipeline::frame::mix_with_source(&mut rgba, &original, scale, node.mix);
+            pool::give(original.data);
         }
         drop(frame);
         drop(source);
@@ -468,17 +486,28 @@ impl Effect for Inference {
             out_layout.components,
             output.rows_mut()?,
         );
+        // The frame's buffer serves the next render (see `pixels::pool`).
+        pool::give(rgba.data);
+        let written = Instant::now();
         let ms = started.elapsed().as_secs_f64() * 1e3;
         *self
             .last_render_ms
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(ms);
+        let phase = |d: std::time::Duration| d.as_secs_f64() * 1e3;
         tracing::debug!(
             tiles = result.tiles,
             shoulder = result.shoulder,
-            "rendered {}x{} at x{scale} in {ms:.1} ms",
+            "rendered {}x{} at x{scale} in {ms:.1} ms: prepare {:.1}, read {:.1}, to tensor {:.1}, \
+             run {:.1}, back {:.1}, mix and write {:.1}",
             window.width(),
-            window.height()
+            window.height(),
+            phase(prepared_at - started),
+            phase(result.phases.read),
+            phase(result.phases.to_tensor),
+            phase(result.phases.run),
+            phase(result.phases.back),
+            phase(written - pipeline_done),
         );
         Ok(())
     }
@@ -566,6 +595,15 @@ mod tests {
             multiply(RectI::new(0, -2, 5, 4), 2),
             RectI::new(0, -4, 10, 8)
         );
+    }
+
+    #[test]
+    fn the_default_tile_budget_holds_a_1080p_frame_in_one_tile() {
+        use crate::tiling::{self, TileCost};
+        let cost = TileCost::estimate(3, 4, 1, tiling::DEFAULT_FEATURES);
+        let budget = DEFAULT_TILE_BUDGET_MB * 1024 * 1024;
+        // 2048x1088: DCI 2K rounded up to a multiple of 32, as detectors need.
+        assert!(cost.bytes(2048, 1088) <= budget);
     }
 
     #[test]

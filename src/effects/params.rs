@@ -117,7 +117,7 @@ pub fn definitions() -> Vec<ParamDef> {
         ParamDef::integer("tileSize", "Tile Size", 0)
             .range(0.0, 16384.0)
             .display_range(0.0, 4096.0)
-            .hint("Tile side in source pixels. 0: from the model, else sized from the memory budget (ONNXFX_TILE_BUDGET_MB, default 1024).")
+            .hint("Tile side in source pixels. 0: from the model, else sized from the memory budget (ONNXFX_TILE_BUDGET_MB, default 1536).")
             .animates(false),
         ParamDef::integer("tileOverlap", "Tile Overlap", -1)
             .range(-1.0, 1024.0)

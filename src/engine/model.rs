@@ -112,6 +112,24 @@ fn graph_tensor(name: &str, value: &ValueType) -> (GraphTensor, Option<TensorEle
     }
 }
 
+/// What a session's graph declares (ONNX Runtime's view: real inputs only), and the element type of
+/// each tensor by name. Also used by the benchmarks to read a model's contract as the plugin does.
+pub fn graph_of(session: &Session) -> (GraphInfo, HashMap<String, TensorElementType>) {
+    let mut graph = GraphInfo::default();
+    let mut elements = HashMap::new();
+    for outlet in session.inputs() {
+        let (tensor, ty) = graph_tensor(outlet.name(), outlet.dtype());
+        elements.extend(ty.map(|ty| (tensor.name.clone(), ty)));
+        graph.inputs.push(tensor);
+    }
+    for outlet in session.outputs() {
+        let (tensor, ty) = graph_tensor(outlet.name(), outlet.dtype());
+        elements.extend(ty.map(|ty| (tensor.name.clone(), ty)));
+        graph.outputs.push(tensor);
+    }
+    (graph, elements)
+}
+
 /// A session for `path` on the providers `options` ask for.
 fn build_session(path: &Path, options: RunOptions) -> Result<Runner> {
     let env = super::runtime::environment()?;
@@ -134,21 +152,8 @@ impl ImageModel {
     pub fn load(path: &Path, options: RunOptions) -> Result<ImageModel> {
         let description = ModelDescription::read(path)?;
         let runner = build_session(path, options)?;
-        let mut graph = GraphInfo {
-            name: description.graph.as_ref().and_then(|g| g.name.clone()),
-            ..GraphInfo::default()
-        };
-        let mut elements = HashMap::new();
-        for outlet in runner.session.inputs() {
-            let (tensor, ty) = graph_tensor(outlet.name(), outlet.dtype());
-            elements.extend(ty.map(|ty| (tensor.name.clone(), ty)));
-            graph.inputs.push(tensor);
-        }
-        for outlet in runner.session.outputs() {
-            let (tensor, ty) = graph_tensor(outlet.name(), outlet.dtype());
-            elements.extend(ty.map(|ty| (tensor.name.clone(), ty)));
-            graph.outputs.push(tensor);
-        }
+        let (mut graph, elements) = graph_of(&runner.session);
+        graph.name = description.graph.as_ref().and_then(|g| g.name.clone());
         let description = description.with_graph(graph.clone());
         tracing::info!(
             "loaded model {} on {}",

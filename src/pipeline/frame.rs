@@ -8,11 +8,11 @@ use ofx_sdk::RectI;
 use super::spec::FrameSpec;
 use crate::engine::ImageModel;
 use crate::error::{Error, Result};
-use crate::pixels::Planar;
 use crate::pixels::alpha::{self, BadValues, Sanitize};
 use crate::pixels::colour::{self, Encoding, Shoulder};
 use crate::pixels::tensor;
-use crate::tiling::{self, Blender, PlanRequest, TileCost, TilePlan};
+use crate::pixels::{Planar, pool};
+use crate::tiling::{self, Blender, PlanRequest, SizeConstraint, TileCost, TilePlan};
 
 /// What the frame loop asks of its caller.
 pub trait FrameIo {
@@ -55,6 +55,7 @@ pub struct FrameOutput {
     pub tiles: usize,
     /// Whether the HDR policy compressed this frame's highlights for the model.
     pub shoulder: bool,
+    pub phases: Phases,
 }
 
 /// Plans the tiles of a frame.
@@ -67,8 +68,9 @@ pub fn plan(spec: &FrameSpec, options: &FrameOptions) -> Result<TilePlan> {
             let cost = TileCost::estimate(in_channels, 4, spec.scale, tiling::DEFAULT_FEATURES);
             // The budget alone sizes the tile; an overlap too wide for it shrinks below, as it
             // does for a given tile size (sized with the overlap, a wide one failed every frame).
-            tiling::auto_tile_size(options.tile_budget, cost, spec.size(), 0)
-                .map_err(tiling_error)?
+            let square = tiling::auto_tile_size(options.tile_budget, cost, spec.size(), 0)
+                .map_err(tiling_error)?;
+            whole_region(options.region, spec.size(), cost, options.tile_budget).unwrap_or(square)
         }
     };
     // A small fixed-size model (or a small tile) cannot keep a wide overlap and still answer for some
@@ -94,16 +96,70 @@ pub fn plan(spec: &FrameSpec, options: &FrameOptions) -> Result<TilePlan> {
     .map_err(tiling_error)
 }
 
+/// The whole region as one tile when its estimated cost fits the budget: the square tile the budget
+/// gives would split a wide frame that fits whole (1920x1080 into two tiles, whose overlap is run twice
+/// and blended).
+fn whole_region(
+    region: RectI,
+    constraint: SizeConstraint,
+    cost: TileCost,
+    budget: usize,
+) -> Option<(usize, usize)> {
+    let round = |v: usize| match constraint {
+        SizeConstraint::MultipleOf(n) if n > 0 => Some(v.div_ceil(n) * n),
+        SizeConstraint::Any => Some(v),
+        _ => None,
+    };
+    let (w, h) = (round(region.width())?, round(region.height())?);
+    (w > 0 && h > 0 && cost.bytes(w, h) <= budget).then_some((w, h))
+}
+
 fn tiling_error(e: tiling::TilingError) -> Error {
     Error::Tiling(e.to_string())
 }
 
-/// Buffers reused from tile to tile: a fresh multi-megabyte allocation per tile costs its page faults
-/// every time.
+/// Where a frame's time went, summed over its tiles (logged at debug level: `ONNXFX_LOG=debug`), so
+/// the pipeline's own cost can be told from the model's.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Phases {
+    /// Host rows into planar RGBA, bad values, premultiplication, padding.
+    pub read: std::time::Duration,
+    /// Colour, shoulder, channels, range and layout into the tensor.
+    pub to_tensor: std::time::Duration,
+    /// The session's run, the outputs' copy into RGBA included.
+    pub run: std::time::Duration,
+    /// Bad values, shoulder and colour back, then the blend into the frame.
+    pub back: std::time::Duration,
+}
+
+/// Adds the time since `*mark` to `phase` and moves the mark.
+fn lap(mark: &mut std::time::Instant, phase: &mut std::time::Duration) {
+    let now = std::time::Instant::now();
+    *phase += now - *mark;
+    *mark = now;
+}
+
+/// Buffers reused from tile to tile, and (through `pixels::pool`) from frame to frame: a fresh
+/// multi-megabyte allocation costs its page faults every time.
 #[derive(Default)]
 struct Scratch {
     input: Vec<f32>,
     composed: Vec<f32>,
+}
+
+impl Scratch {
+    /// The buffers of an earlier frame, when the pool has them.
+    fn take(tile_values: usize, output_values: usize) -> Scratch {
+        Scratch {
+            input: pool::take(tile_values),
+            composed: pool::take(output_values),
+        }
+    }
+
+    fn give(self) {
+        pool::give(self.input);
+        pool::give(self.composed);
+    }
 }
 
 /// Runs the model over the frame.
@@ -113,6 +169,8 @@ pub fn render(
     options: &FrameOptions,
     io: &dyn FrameIo,
 ) -> Result<FrameOutput> {
+    let mut phases = Phases::default();
+    let mut mark = std::time::Instant::now();
     let plan = plan(spec, options)?;
     let model_encoding = spec.input.format.encoding;
     // The HDR policy applies to the whole frame or not at all, so that tiles agree.
@@ -122,10 +180,31 @@ pub fn render(
         model_encoding,
     );
     let shoulder = (!spec.input.format.hdr && peak > 1.0).then(Shoulder::default);
-    let mut blender = Blender::new(&plan, 4);
+    let output_values = 4 * plan.output().width() * plan.output().height();
+    // One unpadded tile that is the whole region: its answer is the frame, and the blend (weight 1
+    // everywhere) would only copy it.
+    let whole = match plan.tiles.as_slice() {
+        [tile] => tile.pad.is_zero() && tile.read == plan.region,
+        _ => false,
+    };
+    let mut blender = (!whole).then(|| Blender::reusing(&plan, 4, pool::take(output_values)));
+    let mut whole_frame = None;
     let mut bad_input = BadValues::default();
     let mut bad_output = BadValues::default();
-    let mut scratch = Scratch::default();
+    // Sized for the largest tile, so that no tile grows them.
+    let largest = plan
+        .tiles
+        .iter()
+        .map(|t| {
+            let (w, h) = t.input_size();
+            w * h
+        })
+        .max()
+        .unwrap_or(0);
+    let mut scratch = Scratch::take(
+        largest * spec.input.format.channels.count(),
+        4 * largest * spec.scale * spec.scale,
+    );
     let count = plan.tiles.len();
     let outputs = spec.outputs();
     let names: Vec<&str> = outputs.iter().map(|(o, _)| o.name.as_str()).collect();
@@ -139,6 +218,7 @@ pub fn render(
             *f |= p;
         }
     }
+    lap(&mut mark, &mut phases.read);
     for (index, tile) in plan.tiles.iter().enumerate() {
         let mut source = io.read(tile.read)?;
         bad_input = add_bad(bad_input, alpha::sanitize(&mut source, Sanitize::default()));
@@ -154,9 +234,12 @@ pub fn render(
         } else {
             source
         };
+        lap(&mut mark, &mut phases.read);
         let converts = options.clip_encoding != model_encoding || shoulder.is_some();
         let model_space = converts.then(|| {
-            let mut converted = straight.clone();
+            let mut data = pool::take(straight.data.len());
+            data.copy_from_slice(&straight.data);
+            let mut converted = Planar { data, ..straight };
             colour::convert(&mut converted, options.clip_encoding, model_encoding);
             if let Some(shoulder) = shoulder {
                 shoulder.compress_planes(&mut converted);
@@ -166,7 +249,9 @@ pub fn render(
         let fed = model_space.as_ref().unwrap_or(&straight);
         let in_shape = tensor::shape(&spec.input.format, fed.width, fed.height);
         tensor::to_model_into(fed, &spec.input.format, &mut scratch.input);
-        drop(model_space);
+        if let Some(converted) = model_space {
+            pool::give(converted.data);
+        }
 
         let mut composed = Planar {
             channels: 4,
@@ -187,6 +272,7 @@ pub fn render(
                 );
             }
         }
+        lap(&mut mark, &mut phases.to_tensor);
         model
             .run_with(
                 &spec.input.name,
@@ -200,18 +286,21 @@ pub fn render(
                 },
             )
             .map_err(|e| tile_failed(e, index, count, tile.read))?;
+        lap(&mut mark, &mut phases.run);
         bad_output = add_bad(
             bad_output,
             alpha::sanitize(&mut composed, Sanitize::default()),
         );
-        if filled[..3].iter().any(|f| *f) {
+        let encoding = spec
+            .colour
+            .as_ref()
+            .map_or(model_encoding, |o| o.format.encoding);
+        if filled[..3].iter().any(|f| *f)
+            && (shoulder.is_some() || encoding != options.clip_encoding)
+        {
             if let Some(shoulder) = shoulder {
                 shoulder.expand_planes(&mut composed);
             }
-            let encoding = spec
-                .colour
-                .as_ref()
-                .map_or(model_encoding, |o| o.format.encoding);
             colour::convert(&mut composed, encoding, options.clip_encoding);
             // Finite values can overflow on the way back (a huge linear value into a log encoding).
             bad_output = add_bad(
@@ -219,22 +308,37 @@ pub fn render(
                 alpha::sanitize(&mut composed, Sanitize::default()),
             );
         }
-        blender.add(tile, &composed).map_err(tiling_error)?;
-        scratch.composed = composed.data;
+        match blender.as_mut() {
+            Some(blender) => {
+                blender.add(tile, &composed).map_err(tiling_error)?;
+                scratch.composed = composed.data;
+            }
+            None => whole_frame = Some(composed),
+        }
+        pool::give(straight.data);
+        lap(&mut mark, &mut phases.back);
         if !io.progress(fraction(index + 1, count)) {
             return Err(Error::Aborted);
         }
     }
-    let mut rgba = blender.finish();
+    scratch.give();
+    let output = plan.output();
+    let mut rgba = match (blender, whole_frame) {
+        (Some(blender), _) => blender.finish(),
+        (None, Some(frame)) => frame,
+        (None, None) => Planar::zeros(4, output.width(), output.height()),
+    };
     if options.premultiplied {
         alpha::premultiply(&mut rgba).map_err(|e| Error::Tiling(e.to_string()))?;
     }
+    lap(&mut mark, &mut phases.back);
     Ok(FrameOutput {
         rgba,
         bad_input,
         bad_output,
         tiles: count,
         shoulder: shoulder.is_some(),
+        phases,
     })
 }
 
@@ -318,6 +422,30 @@ fn upsample_into(out: &mut [f32], plane: &[f32], width: usize, scale: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_region_that_fits_the_budget_is_one_tile() {
+        let cost = TileCost::estimate(3, 4, 1, tiling::DEFAULT_FEATURES);
+        let hd = RectI::new(0, 0, 1920, 1080);
+        let budget = cost.bytes(1920, 1088);
+        assert_eq!(
+            whole_region(hd, SizeConstraint::MultipleOf(32), cost, budget),
+            Some((1920, 1088))
+        );
+        assert_eq!(
+            whole_region(hd, SizeConstraint::Any, cost, budget),
+            Some((1920, 1080))
+        );
+        assert_eq!(
+            whole_region(hd, SizeConstraint::Any, cost, budget / 2),
+            None
+        );
+        let fixed = SizeConstraint::Fixed {
+            width: 64,
+            height: 64,
+        };
+        assert_eq!(whole_region(hd, fixed, cost, usize::MAX), None);
+    }
 
     #[test]
     fn upsampling_repeats_pixels() {

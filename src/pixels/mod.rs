@@ -6,6 +6,7 @@
 pub mod alpha;
 pub mod colour;
 pub mod planar;
+pub mod pool;
 pub mod read;
 pub mod sample;
 pub mod tensor;

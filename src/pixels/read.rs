@@ -15,11 +15,38 @@ pub fn read_rgba<'a, E>(
     components: Components,
     row: impl Fn(i32) -> Result<PixelRow<'a>, E>,
 ) -> Result<Planar, E> {
+    let len = 4 * region.width() * region.height();
+    read_rgba_into(region, bounds, components, row, vec![0.0; len])
+}
+
+/// [`read_rgba`] into `storage` (any contents; resized to fit): a buffer kept from an earlier tile or
+/// frame (`pixels::pool`) is written without the page faults of a fresh allocation. Only the pixels
+/// the host image does not give are zeroed.
+pub fn read_rgba_into<'a, E>(
+    region: RectI,
+    bounds: RectI,
+    components: Components,
+    row: impl Fn(i32) -> Result<PixelRow<'a>, E>,
+    mut storage: Vec<f32>,
+) -> Result<Planar, E> {
     let (width, height) = (region.width(), region.height());
-    let mut out = Planar::zeros(4, width, height);
+    storage.resize(4 * width * height, 0.0);
+    storage.truncate(4 * width * height);
+    let inside = region.intersect(&bounds);
+    // Every value is written below when the image covers the region, except the colour of alpha-only
+    // images; anything else starts from zeros (transparent black).
+    if inside != Some(region) || components == Components::Alpha {
+        storage.fill(0.0);
+    }
+    let mut out = Planar {
+        channels: 4,
+        width,
+        height,
+        data: storage,
+    };
     let n = out.plane_len();
     let comps = components.count();
-    let Some(inside) = region.intersect(&bounds) else {
+    let Some(inside) = inside else {
         return Ok(out);
     };
     let x_skip = usize::try_from(i64::from(inside.x1) - i64::from(bounds.x1)).unwrap_or(0);
@@ -142,6 +169,25 @@ mod tests {
         assert_eq!(r, vec![10, 11, 0, 0, 1, 0]);
         let a: Vec<u8> = planar.plane(3).iter().map(|v| sample::to_u8(*v)).collect();
         assert_eq!(a, vec![255, 255, 0, 255, 255, 0]);
+    }
+
+    #[test]
+    fn a_reused_buffer_reads_like_a_fresh_one() {
+        let rows: Vec<Vec<f32>> = (0..2)
+            .map(|y| (0..8).map(|i| (y * 8 + i) as f32 / 16.0).collect())
+            .collect();
+        let row = |y: i32| Ok::<_, ()>(PixelRow::Float(&rows[usize::try_from(y).unwrap()]));
+        let bounds = RectI::new(0, 0, 2, 2);
+        for (region, comps) in [
+            (bounds, Components::Rgba),
+            (RectI::new(-1, 0, 2, 3), Components::Rgba),
+            (bounds, Components::Alpha),
+        ] {
+            let fresh = read_rgba(region, bounds, comps, row).unwrap();
+            let stale = vec![7.0; 100];
+            let reused = read_rgba_into(region, bounds, comps, row, stale).unwrap();
+            assert_eq!(fresh, reused, "{region:?} {comps:?}");
+        }
     }
 
     #[test]

@@ -69,12 +69,7 @@ pub fn run(ws: &Workspace, deps: &Deps, options: &Options) -> Result<PathBuf> {
         .map(|e| (deps_dir.join(&e.to), e.to.clone()))
         .collect();
     let models = if options.with_models {
-        deps.packages
-            .iter()
-            .flat_map(|p| &p.extract)
-            .filter(|e| e.to.starts_with("models/") && e.to.ends_with(".onnx"))
-            .map(|e| deps_dir.join(&e.to))
-            .collect()
+        shipped_models(ws, deps)
     } else {
         Vec::new()
     };
@@ -120,6 +115,17 @@ pub fn run(ws: &Workspace, deps: &Deps, options: &Options) -> Result<PathBuf> {
         }
     );
     Ok(bundle)
+}
+
+/// The pretrained models of deps.toml that `--with-models` ships (where `fetch` extracted them); the
+/// benchmark times each of them.
+pub fn shipped_models(ws: &Workspace, deps: &Deps) -> Vec<PathBuf> {
+    deps.packages
+        .iter()
+        .flat_map(|p| &p.extract)
+        .filter(|e| e.to.starts_with("models/") && e.to.ends_with(".onnx"))
+        .map(|e| ws.deps_dir().join(&e.to))
+        .collect()
 }
 
 /// Lays the bundle out afresh at `out` (stale files from an earlier layout never survive).

@@ -4,6 +4,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod apt;
+mod bench;
 mod bundle;
 mod cmd;
 mod demo;
@@ -49,6 +50,9 @@ enum Command {
     Install(package::InstallOptions),
     /// Build the bundle and make a versioned archive with licences, a file manifest and a checksum.
     Dist(package::DistOptions),
+    /// Set everything up, then time the plugin against ONNX Runtime alone and a Python pipeline (and
+    /// conversions, memory, concurrency, first renders) into target/bench/.
+    Bench(bench::Options),
 }
 
 fn main() -> Result<()> {
@@ -66,5 +70,6 @@ fn main() -> Result<()> {
         Command::Test => test::run(&ws),
         Command::Install(options) => package::install(&ws, &options),
         Command::Dist(options) => package::dist(&ws, &options).map(drop),
+        Command::Bench(options) => bench::run(&ws, &options),
     }
 }

@@ -4,7 +4,7 @@
 use anyhow::Result;
 
 use crate::workspace::Workspace;
-use crate::{apt, bundle, cmd, fetch, mlt, package, python};
+use crate::{apt, bench, bundle, cmd, fetch, mlt, package, python};
 
 pub fn run(ws: &Workspace) -> Result<()> {
     cmd::step("test: system packages");
@@ -56,6 +56,14 @@ pub fn run(ws: &Workspace) -> Result<()> {
 
     // The release archive builds (bundle, licences, file manifest, checksum).
     package::dist(ws, &package::DistOptions::default())?;
+
+    // The benchmarks work (small frames, seconds); their figures are never checked.
+    cmd::step("test: cargo xtask bench --quick");
+    let quick = bench::Options {
+        quick: true,
+        ..bench::Options::default()
+    };
+    bench::measure(ws, &deps, &bundle, &test_models, &quick)?;
     println!("\ntest: all checks passed");
     Ok(())
 }

@@ -207,6 +207,18 @@ def fixed_64():
     return m
 
 
+def matte_fixed_64():
+    # A fixed-size matting model without a manifest (as ISNet is fixed at 1024): [1,3,64,64] in, its
+    # Rec. 709 luma [1,1,64,64] out. The Matte node takes a single-channel output as the matte.
+    return model(
+        "matte_fixed_64",
+        [helper.make_node("Conv", ["image", "w"], ["output"])],
+        [image("image", 3, (1, 64, 64))],
+        [image("output", 1, (1, 64, 64))],
+        [const("w", LUMA.reshape(1, 3, 1, 1))],
+    )
+
+
 def clamp01():
     # y = min(max(x, 0), 1): a model that cannot give back values above 1, for the HDR policy.
     return model(
@@ -281,6 +293,7 @@ GOOD = {
     "luma": (luma, (2, 3, 8, 12), lambda x: [np.einsum("c,nchw->nhw", LUMA, x)[:, None]]),
     "clamp01": (clamp01, (2, 3, 8, 12), lambda x: [np.clip(x, 0, 1)]),
     "invert_fp16": (invert_fp16, (2, 3, 8, 12), lambda x: [1 - x]),
+    "matte_fixed_64": (matte_fixed_64, (1, 3, 64, 64), lambda x: [np.einsum("c,nchw->nhw", LUMA, x)[:, None]]),
 }
 
 # Valid ONNX that runs, but is not something an image plugin can use.

@@ -31,7 +31,7 @@ def load_image(path, channels):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True)
-    parser.add_argument("--input", required=True, help="PNG image")
+    parser.add_argument("--input", required=True, help="PNG image, or .npy float32 [1, C, H, W] taken as is")
     parser.add_argument("--output", required=True, help=".npy file for the first output")
     parser.add_argument("--channels", type=int, choices=(3, 4), default=3)
     parser.add_argument("--bgr", action="store_true", help="reverse the colour channels (BGR order)")
@@ -39,7 +39,10 @@ def main():
     parser.add_argument("--std", type=float, nargs="+", default=[1.0])
     args = parser.parse_args()
 
-    x = load_image(args.input, args.channels)
+    if args.input.endswith(".npy"):
+        x = np.load(args.input).astype(np.float32)  # already [1, C, H, W]
+    else:
+        x = load_image(args.input, args.channels)
     if args.bgr:
         x[:, :3] = x[:, 2::-1].copy()
     mean = np.array(args.mean, dtype=np.float32).reshape(1, -1, 1, 1)

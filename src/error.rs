@@ -26,6 +26,32 @@ pub enum Error {
     #[error("model file {path} does not exist")]
     ModelMissing { path: PathBuf },
 
+    /// A model the bundle should ship is not where the zoo installs it.
+    #[error(
+        "the bundled model {name} is missing from the bundle ({path}): rebuild the bundle with \
+         `cargo xtask models` and `cargo xtask bundle --with-models`, or choose User model"
+    )]
+    BundledModelMissing { name: String, path: PathBuf },
+
+    /// An opt-in model of the zoo that was not installed (its licence must be accepted first).
+    #[error(
+        "{name} is not installed: it is opt-in because {licence}; install it with `{how}` (the licence \
+         is shown before anything is fetched), or choose User model"
+    )]
+    ModelNotInstalled {
+        name: String,
+        licence: String,
+        how: String,
+    },
+
+    /// A model that loads and runs but does not do what the node needs (a matte model in Upscale).
+    #[error("model {path} cannot be used by the {node} node: {reason}")]
+    WrongTask {
+        path: PathBuf,
+        node: &'static str,
+        reason: String,
+    },
+
     /// ONNX Runtime refused the file (corrupt, truncated, not ONNX, unsupported operator ...).
     #[error("cannot load model {path}: {reason}")]
     ModelLoad { path: PathBuf, reason: String },

@@ -18,4 +18,9 @@ pub mod tiling;
 
 pub use error::{Error, Result};
 
-ofx_sdk::ofx_export!(effects::inference::Inference);
+ofx_sdk::ofx_export!(
+    effects::inference::Inference,
+    effects::upscale::Upscale,
+    effects::denoise::Denoise,
+    effects::matte::Matte,
+);

@@ -3,76 +3,33 @@
 //! any resolution works; the output replaces colour and/or alpha, blended with the source by Mix.
 
 use std::ffi::CStr;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use ofx_sdk::plugin::{
-    BeginSequenceRenderArgs, ClipDef, Effect, EffectDescriptor, EffectInstance, Identity, Image,
-    InstanceChangedArgs, IsIdentityArgs, MessageLevel, PixelRow, RegionOfDefinitionArgs,
-    RegionsOfInterest, RegionsOfInterestArgs, RenderArgs,
+    BeginSequenceRenderArgs, Effect, EffectDescriptor, EffectInstance, Identity,
+    InstanceChangedArgs, IsIdentityArgs, MessageLevel, RegionOfDefinitionArgs, RegionsOfInterest,
+    RegionsOfInterestArgs, RenderArgs,
 };
-use ofx_sdk::{
-    Components, Context, PixelDepth, Premultiplication, RectD, RectI, RenderThreadSafety, ofx_str,
-};
+use ofx_sdk::{Context, RectD};
 
+use super::common::{self, Frame, NodeState, Prepared, source_clip};
 use super::params::{self, NodeParams};
 use crate::engine::{self, ImageModel};
 use crate::error::{Error, Result};
-use crate::manifest::Resolved;
-use crate::pipeline::{self, FrameIo, FrameOptions, FrameSpec};
-use crate::pixels::colour::Encoding;
-use crate::pixels::{Planar, pool, read, write};
+use crate::pipeline;
+use crate::pixels::pool;
 
-/// Output frames above this many pixels are refused: the output accumulator alone would take more
-/// than 4 GiB.
-pub const MAX_OUTPUT_PIXELS: usize = 16384 * 16384;
-
-/// The default of `ONNXFX_TILE_BUDGET_MB`: with the tile cost estimate of a same-size model (584 bytes
-/// per pixel), 1536 MiB holds a whole 1920x1080 or 2048x1080 frame, which 1024 MiB split in two tiles
-/// (their overlap is work done twice, and each tile its own run and blend: 5 to 10% of a 1080p render,
-/// measured with `cargo xtask bench`).
-const DEFAULT_TILE_BUDGET_MB: usize = 1536;
-
-/// Bytes a tile may use when the tile size is automatic: `ONNXFX_TILE_BUDGET_MB`, default 1536 MiB.
-fn tile_budget() -> usize {
-    let megabytes = std::env::var("ONNXFX_TILE_BUDGET_MB")
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok());
-    megabytes
-        .unwrap_or(DEFAULT_TILE_BUDGET_MB)
-        .saturating_mul(1024 * 1024)
-}
+pub use super::common::MAX_OUTPUT_PIXELS;
 
 #[derive(Default)]
 pub struct Inference {
-    /// Bad input or output values are reported once per instance, not every frame.
-    warned_bad_input: AtomicBool,
-    warned_bad_output: AtomicBool,
-    /// The last render's time, for the info field.
-    last_render_ms: Mutex<Option<f64>>,
-}
-
-fn source_clip() -> &'static CStr {
-    ofx_str!(kOfxImageEffectSimpleSourceClipName)
-}
-
-fn output_clip() -> &'static CStr {
-    ofx_str!(kOfxImageEffectOutputClipName)
-}
-
-/// A model with its description resolved against the node's parameters, and the frame contract.
-struct Prepared {
-    model: Arc<ImageModel>,
-    resolved: Resolved,
-    spec: FrameSpec,
+    state: NodeState,
 }
 
 impl Inference {
     /// The model the parameters name at `time`, loaded (or found in the cache).
-    fn model(instance: &EffectInstance<'_>, node: &NodeParams) -> Result<Arc<ImageModel>> {
-        let _ = instance;
+    fn model(node: &NodeParams) -> Result<std::sync::Arc<ImageModel>> {
         if node.model_file.trim().is_empty() {
             return Err(Error::NoModel);
         }
@@ -81,18 +38,19 @@ impl Inference {
 
     fn prepare(instance: &EffectInstance<'_>, time: f64) -> Result<Prepared> {
         let node = NodeParams::read(instance, time)?;
-        let model = Self::model(instance, &node)?;
-        let resolved = model.description.resolve(&node.overrides)?;
-        let mut spec = pipeline::frame_spec(&model, &resolved.manifest)?;
-        if node.keep_source_alpha {
-            spec.alpha = None;
-            spec.colour_alpha = false;
+        if node.model_file.trim().is_empty() {
+            return Err(Error::NoModel);
         }
-        Ok(Prepared {
-            model,
-            resolved,
-            spec,
-        })
+        let mut prepared = Prepared::load(
+            &PathBuf::from(&node.model_file),
+            node.run_options,
+            &node.overrides,
+        )?;
+        if node.keep_source_alpha {
+            prepared.spec.alpha = None;
+            prepared.spec.colour_alpha = false;
+        }
+        Ok(prepared)
     }
 
     /// Fills the info field with the model's description, provider and last render time, or why it
@@ -100,133 +58,11 @@ impl Inference {
     /// and a failing render already leaves its reason on the node.
     fn update_info(&self, instance: &EffectInstance<'_>, time: f64) -> Result<()> {
         let text = match Self::prepare(instance, time) {
-            Ok(p) => {
-                let mut text =
-                    pipeline::spec::describe(&p.model, &p.resolved.manifest, Some(&p.spec));
-                for warning in &p.resolved.warnings {
-                    text.push_str(&format!("; warning: {warning}"));
-                }
-                if let Some(ms) = *self
-                    .last_render_ms
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                {
-                    text.push_str(&format!("; last render {ms:.0} ms"));
-                }
-                text
-            }
+            Ok(p) => p.describe() + &self.state.suffix(),
             Err(Error::NoModel) => String::new(),
             Err(e) => e.to_string(),
         };
-        instance.param(params::MODEL_INFO)?.set_string(&text)?;
-        Ok(())
-    }
-
-    /// Reports bad values once per instance (they are replaced either way).
-    fn report_bad_values(&self, instance: &EffectInstance<'_>, output: &pipeline::FrameOutput) {
-        let reports = [
-            (
-                &self.warned_bad_input,
-                output.bad_input.reportable(),
-                "the source had",
-                "replaced before the model",
-            ),
-            (
-                &self.warned_bad_output,
-                output.bad_output.reportable(),
-                "the model produced",
-                "replaced by 0 or ±65504",
-            ),
-        ];
-        for (flag, count, what, how) in reports {
-            if count > 0 && !flag.swap(true, Ordering::Relaxed) {
-                let text = format!(
-                    "onnxfx: {what} {count} NaN or infinite values ({how}); reported once per node"
-                );
-                tracing::warn!("{text}");
-                instance.message(MessageLevel::Warning, &text);
-            }
-        }
-    }
-}
-
-/// The clip's encoding: what the host says (OpenFX colour management), else the Working Space
-/// parameter, whose Auto follows the host's habit.
-fn clip_encoding(choice: Option<Encoding>, host_colourspace: Option<String>) -> Encoding {
-    choice
-        .or_else(|| {
-            host_colourspace
-                .as_deref()
-                .and_then(params::encoding_of_colourspace)
-        })
-        .unwrap_or_else(params::host_default_encoding)
-}
-
-/// Host pixels for the frame loop.
-struct HostFrame<'a, 'i> {
-    source: &'a Image<'i>,
-    instance: &'a EffectInstance<'i>,
-    progress: ofx_sdk::plugin::Progress<'i>,
-}
-
-impl FrameIo for HostFrame<'_, '_> {
-    fn read(&self, region: RectI) -> Result<Planar> {
-        let layout = self.source.layout();
-        let storage = pool::take(4 * region.width() * region.height());
-        Ok(read::read_rgba_into(
-            region,
-            layout.bounds,
-            layout.components,
-            |y| self.source.row(y),
-            storage,
-        )?)
-    }
-
-    fn peak(&self, region: RectI) -> f32 {
-        let layout = self.source.layout();
-        if matches!(layout.depth, PixelDepth::Byte | PixelDepth::Short) {
-            return 1.0;
-        }
-        let Some(inside) = region.intersect(&layout.bounds) else {
-            return 0.0;
-        };
-        let comps = layout.components.count();
-        let colour = if layout.components == Components::Alpha {
-            0
-        } else {
-            3
-        };
-        let x_skip =
-            usize::try_from(i64::from(inside.x1) - i64::from(layout.bounds.x1)).unwrap_or(0);
-        // Read in place, row by row (a copy of each row cost as much as the scan).
-        let finite_max = |peak: f32, v: f32| if v.is_finite() { peak.max(v) } else { peak };
-        let mut peak = 0.0f32;
-        for y in inside.y1..inside.y2 {
-            let start = x_skip * comps;
-            let end = start + inside.width() * comps;
-            match self.source.row(y) {
-                Ok(PixelRow::Float(r)) => {
-                    for px in r[start..end].chunks_exact(comps) {
-                        peak = px[..colour].iter().copied().fold(peak, finite_max);
-                    }
-                }
-                Ok(PixelRow::Half(r)) => {
-                    for px in r[start..end].chunks_exact(comps) {
-                        peak = px[..colour]
-                            .iter()
-                            .map(|v| v.to_f32())
-                            .fold(peak, finite_max);
-                    }
-                }
-                _ => continue,
-            }
-        }
-        peak
-    }
-
-    fn progress(&self, fraction: f64) -> bool {
-        // The first 5% is the model's loading; tiles share the rest.
-        self.progress.update(0.05 + 0.95 * fraction) && !self.instance.abort_requested()
+        common::set_info(instance, &text)
     }
 }
 
@@ -242,48 +78,16 @@ impl Effect for Inference {
     }
 
     fn describe(desc: &EffectDescriptor<'_>) -> Result<()> {
-        if let Some(bundle) = desc.plugin_file_path() {
-            engine::runtime::note_bundle_path(&bundle);
-        }
-        desc.set_labels("ONNX Inference", "ONNX", "ONNX Inference (onnxfx)")?;
-        desc.set_grouping("onnxfx")?;
-        desc.set_plugin_description(
+        common::describe(
+            desc,
+            ["ONNX Inference", "ONNX", "ONNX Inference (onnxfx)"],
             "Runs an ONNX image model on the Source clip with ONNX Runtime: any resolution (tiled), any \
              pixel depth, colour and alpha handled as the model's manifest or the parameters say.",
-        )?;
-        desc.set_supported_contexts(&[Context::Filter, Context::General])?;
-        desc.set_supported_pixel_depths(&[
-            PixelDepth::Byte,
-            PixelDepth::Short,
-            PixelDepth::Half,
-            PixelDepth::Float,
-        ])?;
-        // Sessions are shared and locked inside the engine, so any number of renders may run at once.
-        desc.set_render_thread_safety(RenderThreadSafety::FullySafe)?;
-        // The node tiles frames itself (with overlap); the host must not slice them.
-        desc.set_host_frame_threading(false)?;
-        desc.set_supports_tiles(false)?;
-        desc.set_supports_multi_resolution(true)?;
-        desc.set_temporal_clip_access(false)?;
-        desc.set_supports_multiple_clip_depths(true)?;
-        desc.set_colour_management_style(ofx_sdk::colour::ColourManagementStyle::Basic)?;
-        Ok(())
+        )
     }
 
     fn describe_in_context(desc: &EffectDescriptor<'_>, _context: Context) -> Result<()> {
-        let components = [Components::Rgba, Components::Rgb, Components::Alpha];
-        desc.define_clip(&ClipDef {
-            name: source_clip(),
-            components: &components,
-            optional: false,
-            supports_tiles: false,
-        })?;
-        desc.define_clip(&ClipDef {
-            name: output_clip(),
-            components: &components,
-            optional: false,
-            supports_tiles: false,
-        })?;
+        common::define_clips(desc)?;
         for def in params::definitions() {
             desc.define_param(&def)?;
         }
@@ -321,7 +125,7 @@ impl Effect for Inference {
             .iter()
             .any(|p| p.to_bytes() == name)
             && let Ok(node) = NodeParams::read(instance, args.time)
-            && let Ok(model) = Self::model(instance, &node)
+            && let Ok(model) = Self::model(&node)
         {
             let notes = model.provider().notes;
             if !notes.is_empty() {
@@ -356,14 +160,7 @@ impl Effect for Inference {
         let Ok(prepared) = Self::prepare(instance, args.time) else {
             return Ok(None);
         };
-        if prepared.spec.scale == 1 {
-            return Ok(None);
-        }
-        let source = instance
-            .clip(source_clip())?
-            .region_of_definition(args.time)?;
-        let s = scale_f64(prepared.spec.scale);
-        Ok(Some(source.scaled(s, s)))
+        common::region_of_definition(instance, args.time, prepared.spec.scale)
     }
 
     fn regions_of_interest(
@@ -375,19 +172,8 @@ impl Effect for Inference {
         let Ok(prepared) = Self::prepare(instance, args.time) else {
             return Ok(());
         };
-        let s = 1.0 / scale_f64(prepared.spec.scale);
-        let margin = scale_f64(prepared.spec.overlap);
-        let roi = args.region_of_interest.scaled(s, s);
         // Tiles read their overlap as context around the region they answer for.
-        rois.set(
-            source_clip(),
-            RectD::new(
-                roi.x1 - margin,
-                roi.y1 - margin,
-                roi.x2 + margin,
-                roi.y2 + margin,
-            ),
-        );
+        common::regions_of_interest(args, rois, prepared.spec.scale, prepared.spec.overlap);
         Ok(())
     }
 
@@ -410,90 +196,33 @@ impl Effect for Inference {
 
     fn render(&self, instance: &EffectInstance<'_>, args: &RenderArgs) -> Result<()> {
         let started = Instant::now();
-        let time = args.time;
-        let progress = instance.progress("ONNX Inference");
-        let node = NodeParams::read(instance, time)?;
-        let Prepared { model, spec, .. } = Self::prepare(instance, time)?;
-
-        let mut output = instance
-            .clip(output_clip())?
-            .image(time, None)?
-            .ok_or(Error::NoOutputImage { time })?;
-        let out_layout = output.layout();
-        let window = args
-            .window
-            .intersect(&out_layout.bounds)
-            .unwrap_or(args.window);
-        let scale = spec.scale;
-        host_can_show(
-            scale,
-            ofx_sdk::plugin::host::supports_multi_resolution(),
-            model.path(),
-        )?;
-        // The source pixels under the window; the model's output covers them times `scale`.
-        let region = divide_out(window, scale);
-        let pixels = region.width() * region.height() * scale * scale;
-        if pixels > MAX_OUTPUT_PIXELS {
-            return Err(Error::FrameTooLarge {
-                width: window.width(),
-                height: window.height(),
-                pixels,
-                limit: MAX_OUTPUT_PIXELS,
-            });
-        }
-
-        let source_clip = instance.clip(source_clip())?;
-        let host_colourspace = source_clip.colourspace();
-        let source = source_clip
-            .image(time, None)?
-            .ok_or(Error::NoSourceImage { time })?;
-        let src_layout = source.layout();
-        let options = FrameOptions {
-            region,
-            source_bounds: src_layout.bounds,
-            clip_encoding: clip_encoding(node.working_space, host_colourspace),
-            premultiplied: src_layout.premultiplication == Some(Premultiplication::PreMultiplied),
-            tile: node.tile,
-            overlap: node.overlap.unwrap_or(spec.overlap),
-            tile_budget: tile_budget(),
-        };
-        if !progress.update(0.05) || instance.abort_requested() {
-            return Err(Error::Aborted);
-        }
-        let frame = HostFrame {
-            source: &source,
+        let node = NodeParams::read(instance, args.time)?;
+        let prepared = Self::prepare(instance, args.time)?;
+        let frame = Frame::open(
             instance,
-            progress,
-        };
+            args,
+            prepared.spec.scale,
+            node.working_space,
+            "ONNX Inference",
+            prepared.model.path(),
+        )?;
         let prepared_at = Instant::now();
-        let result = pipeline::frame::render(&model, &spec, &options, &frame)?;
+        let result = frame.run(&prepared, node.tile, node.overlap)?;
         let pipeline_done = Instant::now();
-        self.report_bad_values(instance, &result);
+        self.state.report_bad_values(instance, &result);
         let mut rgba = result.rgba;
         if node.mix < 1.0 {
-            let original = frame.read(region)?;
-            pipeline::frame::mix_with_source(&mut rgba, &original, scale, node.mix);
+            let original = frame.read_source(frame.region)?;
+            pipeline::frame::mix_with_source(&mut rgba, &original, frame.scale, node.mix);
             pool::give(original.data);
         }
-        drop(frame);
-        drop(source);
-        let out_region = multiply(region, scale);
-        write::write_rgba(
-            &rgba,
-            out_region,
-            window,
-            out_layout.bounds,
-            out_layout.components,
-            output.rows_mut()?,
-        );
+        let (window, scale) = (frame.window, frame.scale);
+        frame.write(&rgba)?;
         // The frame's buffer serves the next render (see `pixels::pool`).
         pool::give(rgba.data);
         let written = Instant::now();
         let ms = started.elapsed().as_secs_f64() * 1e3;
-        *self
-            .last_render_ms
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(ms);
+        self.state.rendered(ms, None);
         let phase = |d: std::time::Duration| d.as_secs_f64() * 1e3;
         tracing::debug!(
             tiles = result.tiles,
@@ -510,112 +239,5 @@ impl Effect for Inference {
             phase(written - pipeline_done),
         );
         Ok(())
-    }
-}
-
-/// A model that changes the frame size needs a host with multi-resolution images: one without it (MLT,
-/// Flame) keeps the output the size of the source whatever the region of definition says, and would
-/// show a corner of the model's output. Refused with the reason instead.
-fn host_can_show(scale: usize, host_supports_multi_resolution: bool, model: &Path) -> Result<()> {
-    if scale == 1 || host_supports_multi_resolution {
-        return Ok(());
-    }
-    Err(Error::Ofx(ofx_sdk::Error::MissingHostFeature(format!(
-        "multi-resolution images (kOfxImageEffectPropSupportsMultiResolution is 0): it keeps every \
-         output the size of its source, so the x{scale} output of model {} cannot be shown; use a \
-         model that keeps the size",
-        model.display()
-    ))))
-}
-
-#[allow(clippy::cast_precision_loss)]
-fn scale_f64(scale: usize) -> f64 {
-    scale as f64
-}
-
-/// The source rectangle whose pixels, scaled by `s`, cover `r` (rounded outwards).
-fn divide_out(r: RectI, s: usize) -> RectI {
-    let s = i32::try_from(s).unwrap_or(1).max(1);
-    RectI::new(
-        r.x1.div_euclid(s),
-        r.y1.div_euclid(s),
-        ceil_div(r.x2, s),
-        ceil_div(r.y2, s),
-    )
-}
-
-fn ceil_div(v: i32, s: i32) -> i32 {
-    let q = v.div_euclid(s);
-    if v.rem_euclid(s) == 0 { q } else { q + 1 }
-}
-
-fn multiply(r: RectI, s: usize) -> RectI {
-    let s = i32::try_from(s).unwrap_or(1);
-    RectI::new(
-        r.x1.saturating_mul(s),
-        r.y1.saturating_mul(s),
-        r.x2.saturating_mul(s),
-        r.y2.saturating_mul(s),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_resizing_model_needs_a_host_with_multi_resolution() {
-        let model = Path::new("/m/up.onnx");
-        assert!(host_can_show(1, false, model).is_ok());
-        assert!(host_can_show(2, true, model).is_ok());
-        let err = host_can_show(2, false, model).unwrap_err();
-        assert_eq!(
-            ofx_sdk::ActionError::status(&err),
-            ofx_sdk::Status::ERR_MISSING_HOST_FEATURE
-        );
-        let text = err.to_string();
-        assert!(
-            text.contains("the host lacks multi-resolution images")
-                && text.contains("x2 output of model /m/up.onnx"),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn source_region_covers_the_window() {
-        assert_eq!(
-            divide_out(RectI::new(0, 0, 10, 10), 1),
-            RectI::new(0, 0, 10, 10)
-        );
-        assert_eq!(
-            divide_out(RectI::new(1, -3, 9, 7), 2),
-            RectI::new(0, -2, 5, 4)
-        );
-        assert_eq!(
-            multiply(RectI::new(0, -2, 5, 4), 2),
-            RectI::new(0, -4, 10, 8)
-        );
-    }
-
-    #[test]
-    fn the_default_tile_budget_holds_a_1080p_frame_in_one_tile() {
-        use crate::tiling::{self, TileCost};
-        let cost = TileCost::estimate(3, 4, 1, tiling::DEFAULT_FEATURES);
-        let budget = DEFAULT_TILE_BUDGET_MB * 1024 * 1024;
-        // 2048x1088: DCI 2K rounded up to a multiple of 32, as detectors need.
-        assert!(cost.bytes(2048, 1088) <= budget);
-    }
-
-    #[test]
-    fn clip_encoding_prefers_the_parameter_then_the_host() {
-        assert_eq!(
-            clip_encoding(Some(Encoding::AcesCct), Some("ofx_linear".into())),
-            Encoding::AcesCct
-        );
-        assert_eq!(
-            clip_encoding(None, Some("ofx_linear".into())),
-            Encoding::Linear
-        );
-        assert_eq!(clip_encoding(None, Some("srgb_tx".into())), Encoding::Srgb);
     }
 }

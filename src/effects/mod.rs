@@ -1,5 +1,10 @@
 //! One module per effect: what it declares and the thin glue from its render action to the pixel
-//! pipeline and the engine.
+//! pipeline and the engine. [`common`] holds the glue they share; [`zoo`] the models the bundle ships.
 
+pub mod common;
+pub mod denoise;
 pub mod inference;
+pub mod matte;
 pub mod params;
+pub mod upscale;
+pub mod zoo;

@@ -75,23 +75,56 @@ const LAYOUT_OPTIONS: [&str; 3] = ["From model", "NCHW", "NHWC"];
 const HDR_OPTIONS: [&str; 3] = ["From model", "Allowed", "Compress above 1"];
 const ALPHA_OPTIONS: [&str; 2] = ["From model", "Keep source alpha"];
 
+/// The model file parameter (the Inference node's model; the task nodes' User model).
+pub fn model_file_def(hint: &str) -> ParamDef {
+    ParamDef::string(
+        "modelFile",
+        "Model File",
+        "",
+        StringMode::FilePath { must_exist: true },
+    )
+    .hint(hint)
+    .animates(false)
+}
+
+pub fn device_def() -> ParamDef {
+    ParamDef::choice("device", "Device", &DEVICE_OPTIONS, 0)
+        .hint("Where the model runs. A GPU that is missing or fails falls back to the CPU, and the Model field says why.")
+        .animates(false)
+}
+
+pub fn working_space_def() -> ParamDef {
+    ParamDef::choice("workingSpace", "Working Space", &WORKING_SPACE_OPTIONS, 0)
+        .hint("The encoding of the clip's values. Auto: what the host says (OpenFX colour management), else linear in Nuke and Natron, Rec.709 in Resolve, sRGB elsewhere.")
+        .animates(false)
+}
+
+pub fn tile_size_def() -> ParamDef {
+    ParamDef::integer("tileSize", "Tile Size", 0)
+        .range(0.0, 16384.0)
+        .display_range(0.0, 4096.0)
+        .hint("Tile side in source pixels. 0: from the model, else sized from the memory budget (ONNXFX_TILE_BUDGET_MB, default 1536).")
+        .animates(false)
+}
+
+pub fn model_info_def() -> ParamDef {
+    ParamDef::string("modelInfo", "Model", "", StringMode::Label)
+        .hint("The model's name, tensors, scale, provider and last render time, or why it cannot be used.")
+        .animates(false)
+        .evaluate_on_change(false)
+}
+
 /// Every parameter, in the order hosts show them.
 pub fn definitions() -> Vec<ParamDef> {
     vec![
-        ParamDef::string("modelFile", "Model File", "", StringMode::FilePath { must_exist: true })
-            .hint("The .onnx model to run. Its manifest (embedded, or <model>.onnx.json beside it) says how to feed it; the parameters below override it.")
-            .animates(false),
+        model_file_def("The .onnx model to run. Its manifest (embedded, or <model>.onnx.json beside it) says how to feed it; the parameters below override it."),
         ParamDef::double("mix", "Mix", 1.0).range(0.0, 1.0).hint("Blend between the source (0) and the model's output (1)."),
-        ParamDef::choice("device", "Device", &DEVICE_OPTIONS, 0)
-            .hint("Where the model runs. A GPU that is missing or fails falls back to the CPU, and the Model field says why.")
-            .animates(false),
+        device_def(),
         ParamDef::choice("precision", "Precision", &PRECISION_OPTIONS, 0)
             .hint("float16 halves GPU memory and time where the provider supports it (TensorRT) or the model is float16.")
             .animates(false),
         ParamDef::push_button("reloadModel", "Reload Model").hint("Load the model file again (after editing it in place)."),
-        ParamDef::choice("workingSpace", "Working Space", &WORKING_SPACE_OPTIONS, 0)
-            .hint("The encoding of the clip's values. Auto: what the host says (OpenFX colour management), else linear in Nuke and Natron, Rec.709 in Resolve, sRGB elsewhere.")
-            .animates(false),
+        working_space_def(),
         ParamDef::choice("modelEncoding", "Model Encoding", &ENCODING_OPTIONS, 0)
             .hint("The encoding the model expects and returns (most photo models: sRGB).")
             .animates(false),
@@ -114,21 +147,47 @@ pub fn definitions() -> Vec<ParamDef> {
             .range(0.0, 16.0)
             .hint("Output size / input size. 0: from the model (measured if it does not say).")
             .animates(false),
-        ParamDef::integer("tileSize", "Tile Size", 0)
-            .range(0.0, 16384.0)
-            .display_range(0.0, 4096.0)
-            .hint("Tile side in source pixels. 0: from the model, else sized from the memory budget (ONNXFX_TILE_BUDGET_MB, default 1536).")
-            .animates(false),
+        tile_size_def(),
         ParamDef::integer("tileOverlap", "Tile Overlap", -1)
             .range(-1.0, 1024.0)
             .display_range(-1.0, 256.0)
             .hint("Context pixels around each tile, half of them blended. -1: from the model (default 32).")
             .animates(false),
-        ParamDef::string("modelInfo", "Model", "", StringMode::Label)
-            .hint("The model's name, tensors, scale, provider and last render time, or why it cannot be used.")
-            .animates(false)
-            .evaluate_on_change(false),
+        model_info_def(),
     ]
+}
+
+/// The Device parameter as run options (float32; the task nodes have no Precision parameter).
+pub fn read_run_options(instance: &EffectInstance<'_>, time: f64) -> Result<RunOptions> {
+    Ok(RunOptions {
+        device: if instance.param(DEVICE)?.int_at(time)? == 1 {
+            Device::Gpu
+        } else {
+            Device::Cpu
+        },
+        precision: Precision::Float32,
+    })
+}
+
+/// The Working Space parameter (`None`: Auto).
+pub fn read_working_space(instance: &EffectInstance<'_>, time: f64) -> Result<Option<Encoding>> {
+    Ok(pick(
+        instance.param(WORKING_SPACE)?.int_at(time)?,
+        &ENCODINGS,
+    ))
+}
+
+/// The Tile Size parameter (`None`: automatic).
+pub fn read_tile(instance: &EffectInstance<'_>, time: f64) -> Result<Option<(usize, usize)>> {
+    Ok(usize::try_from(instance.param(TILE_SIZE)?.int_at(time)?)
+        .ok()
+        .filter(|t| *t > 0)
+        .map(|t| (t, t)))
+}
+
+/// A 0..1 amount parameter, clamped (NaN: 1).
+pub fn read_amount(instance: &EffectInstance<'_>, name: &CStr, time: f64) -> Result<f32> {
+    Ok(clamp_mix(instance.param(name)?.double_at(time)?))
 }
 
 /// The parameters at one time, in the engine's and the pipeline's terms.

@@ -48,6 +48,23 @@ pub fn library_path() -> Option<PathBuf> {
     })
 }
 
+/// The bundle's `Contents/Resources` folder (models, licences): from the bundle path the host gave, or
+/// beside the binaries folder of the plugin binary the loader mapped.
+pub fn bundle_resources() -> Option<PathBuf> {
+    BUNDLE_PATH
+        .get()
+        .map(|bundle| bundle.join("Contents").join("Resources"))
+        .filter(|path| path.is_dir())
+        .or_else(|| {
+            Some(
+                ofx_sdk::plugin::library_path()?
+                    .parent()?
+                    .parent()?
+                    .join("Resources"),
+            )
+        })
+}
+
 /// The process-wide ONNX Runtime environment, created on first use. A failure is remembered: the library
 /// is either in the bundle or it is not, and retrying every frame would only slow the host down.
 pub fn environment() -> Result<&'static Environment> {

@@ -1416,7 +1416,7 @@ fn test_models() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-models"));
     assert!(
         dir.join("manifest_embedded.onnx").is_file(),
-        "{} has no test models: run `cargo xtask models`",
+        "{} has no test models: run `cargo xtask test-models`",
         dir.display()
     );
     dir

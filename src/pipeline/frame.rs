@@ -179,7 +179,10 @@ pub fn render(
         options.clip_encoding,
         model_encoding,
     );
-    let shoulder = (!spec.input.format.hdr && peak > 1.0).then(Shoulder::default);
+    // Values outside 0..1 either pass around the model (a same-size model that asks for it: the
+    // Denoise node) or go through the shoulder when the frame has any above 1.
+    let bypass = spec.hdr_bypass && !spec.input.format.hdr && spec.scale == 1;
+    let shoulder = (!bypass && !spec.input.format.hdr && peak > 1.0).then(Shoulder::default);
     let output_values = 4 * plan.output().width() * plan.output().height();
     // One unpadded tile that is the whole region: its answer is the frame, and the blend (weight 1
     // everywhere) would only copy it.
@@ -235,7 +238,8 @@ pub fn render(
             source
         };
         lap(&mut mark, &mut phases.read);
-        let converts = options.clip_encoding != model_encoding || shoulder.is_some();
+        let converts = options.clip_encoding != model_encoding || shoulder.is_some() || bypass;
+        let mut excess = None;
         let model_space = converts.then(|| {
             let mut data = pool::take(straight.data.len());
             data.copy_from_slice(&straight.data);
@@ -243,6 +247,9 @@ pub fn render(
             colour::convert(&mut converted, options.clip_encoding, model_encoding);
             if let Some(shoulder) = shoulder {
                 shoulder.compress_planes(&mut converted);
+            }
+            if bypass {
+                excess = Some(split_excess(&mut converted));
             }
             converted
         });
@@ -296,10 +303,13 @@ pub fn render(
             .as_ref()
             .map_or(model_encoding, |o| o.format.encoding);
         if filled[..3].iter().any(|f| *f)
-            && (shoulder.is_some() || encoding != options.clip_encoding)
+            && (shoulder.is_some() || excess.is_some() || encoding != options.clip_encoding)
         {
             if let Some(shoulder) = shoulder {
                 shoulder.expand_planes(&mut composed);
+            }
+            if let Some(excess) = &excess {
+                add_excess(&mut composed, excess);
             }
             colour::convert(&mut composed, encoding, options.clip_encoding);
             // Finite values can overflow on the way back (a huge linear value into a log encoding).
@@ -404,6 +414,31 @@ fn tile_failed(e: Error, index: usize, count: usize, read: RectI) -> Error {
     }
 }
 
+/// Clamps the colour planes to 0..1 and returns what was cut off (per colour plane), to be added back
+/// to the model's answer: values outside 0..1 pass around the model unchanged.
+fn split_excess(planes: &mut Planar) -> Planar {
+    let mut excess = Planar::zeros(3, planes.width, planes.height);
+    for c in 0..3.min(planes.channels) {
+        for (v, e) in planes.plane_mut(c).iter_mut().zip(excess.plane_mut(c)) {
+            let clamped = v.clamp(0.0, 1.0);
+            *e = *v - clamped;
+            *v = clamped;
+        }
+    }
+    excess
+}
+
+fn add_excess(planes: &mut Planar, excess: &Planar) {
+    if (planes.width, planes.height) != (excess.width, excess.height) {
+        return;
+    }
+    for c in 0..3.min(planes.channels) {
+        for (v, e) in planes.plane_mut(c).iter_mut().zip(excess.plane(c)) {
+            *v += e;
+        }
+    }
+}
+
 /// Nearest-neighbour upsampling of one plane by `scale` into `out`.
 fn upsample_into(out: &mut [f32], plane: &[f32], width: usize, scale: usize) {
     if scale == 1 {
@@ -445,6 +480,21 @@ mod tests {
             height: 64,
         };
         assert_eq!(whole_region(hd, fixed, cost, usize::MAX), None);
+    }
+
+    #[test]
+    fn excess_outside_0_1_goes_around_and_comes_back() {
+        let mut p = Planar {
+            channels: 4,
+            width: 2,
+            height: 1,
+            data: vec![4.0, 0.5, -0.25, 1.0, 0.2, 7.0, 3.0, 3.0],
+        };
+        let original = p.clone();
+        let excess = split_excess(&mut p);
+        assert_eq!(p.data, [1.0, 0.5, 0.0, 1.0, 0.2, 1.0, 3.0, 3.0]);
+        add_excess(&mut p, &excess);
+        assert_eq!(p, original);
     }
 
     #[test]

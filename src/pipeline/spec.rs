@@ -27,6 +27,10 @@ pub struct FrameSpec {
     /// Tile size in model-input pixels, when the manifest or the parameters fix one.
     pub tile: Option<(usize, usize)>,
     pub overlap: usize,
+    /// Colour values outside 0..1 (in the model's encoding) pass around a same-size model that cannot
+    /// take them and are added back to its answer, instead of going through the HDR shoulder: the
+    /// Denoise node's policy, which keeps highlights exactly as they were.
+    pub hdr_bypass: bool,
 }
 
 impl FrameSpec {
@@ -94,6 +98,7 @@ pub fn frame_spec(model: &ImageModel, manifest: &Manifest) -> Result<FrameSpec> 
         scale: 1,
         tile: manifest.tiling.tile.map(|t| (t.width, t.height)),
         overlap: manifest.tiling.overlap.unwrap_or(DEFAULT_OVERLAP),
+        hdr_bypass: false,
     };
     let stated = spec
         .colour

@@ -1,6 +1,7 @@
 //! Pixels, independent of OFX handles: host rows (any depth, RGBA/RGB/Alpha) ⇄ a planar RGBA float
 //! buffer ([`read`], [`write`], [`sample`]); colour encodings and the HDR policy ([`colour`]);
-//! premultiplication and bad values ([`alpha`]); the model's channels, range and layout ([`tensor`]).
+//! premultiplication and bad values ([`alpha`]); the model's channels, range and layout ([`tensor`]);
+//! resampling ([`resize`]).
 //! `crate::pipeline` strings them together per tile.
 
 pub mod alpha;
@@ -8,6 +9,7 @@ pub mod colour;
 pub mod planar;
 pub mod pool;
 pub mod read;
+pub mod resize;
 pub mod sample;
 pub mod tensor;
 pub mod write;

@@ -256,3 +256,87 @@ pub fn map_pixels(input: &Rgba, f: impl Fn([f32; 4]) -> [f32; 4]) -> Rgba {
         data,
     }
 }
+
+/// A zoo model as `cargo xtask models` built it (`ONNXFX_ZOO`, set by `cargo xtask test`).
+pub fn zoo_model(name: &str) -> PathBuf {
+    env_path("ONNXFX_ZOO").join(name)
+}
+
+/// Renders `input` into `output` through `plugin` of `bundle` with the given `--param` values.
+pub fn render_plugin(
+    bundle: &Path,
+    plugin: &str,
+    params: &[&str],
+    input: &Path,
+    output: &Path,
+) -> Run {
+    let mut command = Command::new(host_binary());
+    command.arg("render").arg(bundle).args(["--plugin", plugin]);
+    for p in params {
+        command.args(["--param", p]);
+    }
+    command
+        .arg("--input")
+        .arg(input)
+        .arg("--output")
+        .arg(output);
+    let out = command.output().expect("running ofx-host");
+    Run {
+        success: out.status.success(),
+        code: out.status.code(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// ONNX Runtime's Python API run directly on `input` (a PNG, or a float32 [1,C,H,W] .npy) with
+/// `scripts/reference_infer.py`: the first output's shape and values.
+pub fn reference(model: &Path, input: &Path, extra: &[&str]) -> (Vec<usize>, Vec<f32>) {
+    let dir = scratch();
+    let out = dir.path().join("reference.npy");
+    let status = Command::new(python())
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/reference_infer.py"
+        ))
+        .arg("--model")
+        .arg(model)
+        .arg("--input")
+        .arg(input)
+        .arg("--output")
+        .arg(&out)
+        .args(extra)
+        .status()
+        .expect("running the Python reference");
+    assert!(status.success(), "reference_infer.py failed");
+    let bytes = std::fs::read(&out).unwrap();
+    let npy = npyz::NpyFile::new(bytes.as_slice()).unwrap();
+    let shape = npy.shape().iter().map(|d| *d as usize).collect();
+    (shape, npy.into_vec().unwrap())
+}
+
+/// A copy of the built bundle (hard links, so it costs nothing) in which the test may remove or replace
+/// files; replaced files must be removed first (writing through a link would change the real bundle).
+pub fn bundle_copy() -> (tempfile::TempDir, PathBuf) {
+    fn link_tree(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                link_tree(&entry.path(), &target);
+            } else {
+                std::fs::hard_link(entry.path(), &target)
+                    .or_else(|_| std::fs::copy(entry.path(), &target).map(drop))
+                    .unwrap();
+            }
+        }
+    }
+    let source = bundle();
+    let dir = tempfile::Builder::new()
+        .prefix("onnxfx-bundle-")
+        .tempdir_in(source.parent().unwrap())
+        .unwrap();
+    let copy = dir.path().join("onnxfx.ofx.bundle");
+    link_tree(&source, &copy);
+    (dir, copy)
+}

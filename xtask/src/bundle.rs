@@ -19,7 +19,8 @@ pub struct Options {
     /// Build the plugin with the dev profile (quicker to build, slower to render).
     #[arg(long)]
     pub debug: bool,
-    /// Also ship the pretrained models of deps.toml (target/deps/models/) in Contents/Resources/models/.
+    /// Also ship the pretrained models of deps.toml (target/deps/models/) and the zoo that
+    /// `cargo xtask models` built (target/zoo/) in Contents/Resources/models/.
     #[arg(long)]
     pub with_models: bool,
 }
@@ -62,14 +63,19 @@ pub fn run(ws: &Workspace, deps: &Deps, options: &Options) -> Result<PathBuf> {
         .context("deps.toml names no runtime package")?;
     let runtime_path = deps.runtime_library_path();
     // The runtime's licence and notices, extracted from its own wheel, go beside our notice.
-    let licences = runtime_package
+    let licences: Vec<(PathBuf, String)> = runtime_package
         .extract
         .iter()
         .filter(|e| e.to != runtime_path)
         .map(|e| (deps_dir.join(&e.to), e.to.clone()))
         .collect();
+    let mut licences: Vec<(PathBuf, String)> = licences;
     let models = if options.with_models {
-        shipped_models(ws, deps)
+        let mut models = shipped_models(ws, deps);
+        let (zoo_models, zoo_licences) = zoo_files(&ws.zoo_dir())?;
+        models.extend(zoo_models);
+        licences.extend(zoo_licences);
+        models
     } else {
         Vec::new()
     };
@@ -126,6 +132,44 @@ pub fn shipped_models(ws: &Workspace, deps: &Deps) -> Vec<PathBuf> {
         .filter(|e| e.to.starts_with("models/") && e.to.ends_with(".onnx"))
         .map(|e| ws.deps_dir().join(&e.to))
         .collect()
+}
+
+/// A licence file and its path under the bundle's licence folder.
+type Licence = (PathBuf, String);
+
+/// The models `cargo xtask models` built (target/zoo/*.onnx) and the licence files that travel with
+/// them (target/zoo/licenses/<model>/...).
+fn zoo_files(zoo: &Path) -> Result<(Vec<PathBuf>, Vec<Licence>)> {
+    ensure!(
+        zoo.join("zoo.json").is_file(),
+        "{} has no zoo.json: run `cargo xtask models` first",
+        zoo.display()
+    );
+    let mut models = Vec::new();
+    for entry in fs::read_dir(zoo)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "onnx") {
+            models.push(path);
+        }
+    }
+    models.sort();
+    let mut licences = Vec::new();
+    let licence_root = zoo.join("licenses");
+    if licence_root.is_dir() {
+        for model in fs::read_dir(&licence_root)? {
+            let model = model?.path();
+            for file in fs::read_dir(&model)? {
+                let file = file?.path();
+                let relative = file
+                    .strip_prefix(&licence_root)
+                    .context("licence path")?
+                    .to_string_lossy()
+                    .into_owned();
+                licences.push((file, relative));
+            }
+        }
+    }
+    Ok((models, licences))
 }
 
 /// Lays the bundle out afresh at `out` (stale files from an earlier layout never survive).

@@ -41,6 +41,8 @@ pub struct Package {
 #[serde(rename_all = "lowercase")]
 pub enum Registry {
     Pypi,
+    /// `npm pack NAME@VERSION` (the zoo's opt-in ISNet package).
+    Npm,
 }
 
 #[derive(Debug, Deserialize)]

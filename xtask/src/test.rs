@@ -11,6 +11,12 @@ pub fn run(ws: &Workspace) -> Result<()> {
     apt::ensure_libclang()?;
     let deps = fetch::run(ws)?;
     let test_models = python::make_test_models(ws)?;
+    let diffusion_started = std::time::Instant::now();
+    let tiny_diffusion = python::make_tiny_diffusion(ws)?;
+    println!(
+        "test: diffusion fixture ready in {:.1} s",
+        diffusion_started.elapsed().as_secs_f64()
+    );
     let bundle = bundle::run(ws, &deps, &bundle::Options::default())?;
     cmd::step("test: build ofx-host");
     cmd::run(&mut cmd::cargo_cmd([
@@ -49,7 +55,8 @@ pub fn run(ws: &Workspace) -> Result<()> {
         .env("ONNXFX_TEST_MODELS", &test_models)
         .env("ONNXFX_TEST_DATA", ws.deps_dir())
         .env("ONNXFX_PYTHON", ws.pyenv_python())
-        .env("ONNXFX_MLT_ROOT", &mlt_root);
+        .env("ONNXFX_MLT_ROOT", &mlt_root)
+        .env("ONNXFX_TINY_DIFFUSION", &tiny_diffusion);
     cmd::run(&mut test)?;
 
     validate(ws, &bundle, &test_models)?;

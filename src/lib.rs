@@ -19,4 +19,7 @@ pub mod tiling;
 
 pub use error::{Error, Result};
 
-ofx_sdk::ofx_export!(effects::inference::Inference);
+ofx_sdk::ofx_export!(
+    effects::inference::Inference,
+    effects::generative::Generative
+);

@@ -9,19 +9,20 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use ofx_sdk::plugin::{
-    BeginSequenceRenderArgs, ClipDef, Effect, EffectDescriptor, EffectInstance, Identity, Image,
-    InstanceChangedArgs, IsIdentityArgs, MessageLevel, PixelRow, RegionOfDefinitionArgs,
-    RegionsOfInterest, RegionsOfInterestArgs, RenderArgs,
+    BeginSequenceRenderArgs, ClipDef, Effect, EffectDescriptor, EffectInstance, FramesNeeded,
+    FramesNeededArgs, Identity, Image, InstanceChangedArgs, IsIdentityArgs, MessageLevel, PixelRow,
+    RegionOfDefinitionArgs, RegionsOfInterest, RegionsOfInterestArgs, RenderArgs, SequentialRender,
 };
 use ofx_sdk::{
     Components, Context, PixelDepth, Premultiplication, RectD, RectI, RenderThreadSafety, ofx_str,
 };
 
+use super::inputs;
 use super::params::{self, NodeParams};
 use crate::engine::{self, ImageModel};
 use crate::error::{Error, Result};
 use crate::manifest::Resolved;
-use crate::pipeline::{self, FrameIo, FrameOptions, FrameSpec};
+use crate::pipeline::{self, FrameIo, FrameOptions, FrameSpec, Value};
 use crate::pixels::colour::Encoding;
 use crate::pixels::{Planar, read, write};
 
@@ -44,6 +45,17 @@ pub struct Inference {
     warned_bad_output: AtomicBool,
     /// The last render's time, for the info field.
     last_render_ms: Mutex<Option<f64>>,
+    /// A recurrent model's state, carried from one frame to the next on this instance.
+    recurrent: Mutex<Recurrent>,
+}
+
+/// The state tensors of a recurrent model after the frame it last rendered.
+#[derive(Default)]
+struct Recurrent {
+    /// The frame, model and region the state belongs to.
+    after: Option<(f64, PathBuf, RectI)>,
+    /// By (state input index, tile): shape and values.
+    tensors: std::collections::HashMap<(usize, usize), (Vec<usize>, Vec<f32>)>,
 }
 
 fn source_clip() -> &'static CStr {
@@ -74,7 +86,11 @@ impl Inference {
     fn prepare(instance: &EffectInstance<'_>, time: f64) -> Result<Prepared> {
         let node = NodeParams::read(instance, time)?;
         let model = Self::model(instance, &node)?;
-        let resolved = model.description.resolve(&node.overrides)?;
+        let mut overrides = node.overrides.clone();
+        let view = instance.param(inputs::VIEW_OUTPUT)?.int_at(time)?;
+        let names: Vec<String> = model.graph.outputs.iter().map(|t| t.name.clone()).collect();
+        overrides.roles.extend(inputs::view_roles(view, &names)?);
+        let resolved = model.description.resolve(&overrides)?;
         let mut spec = pipeline::frame_spec(&model, &resolved.manifest)?;
         if node.keep_source_alpha {
             spec.alpha = None;
@@ -95,6 +111,10 @@ impl Inference {
             Ok(p) => {
                 let mut text =
                     pipeline::spec::describe(&p.model, &p.resolved.manifest, Some(&p.spec));
+                let mapping = inputs::describe(&p.resolved.manifest, &p.spec);
+                if !mapping.is_empty() {
+                    text.push_str(&format!("; {mapping}"));
+                }
                 for warning in &p.resolved.warnings {
                     text.push_str(&format!("; warning: {warning}"));
                 }
@@ -159,6 +179,18 @@ struct HostFrame<'a, 'i> {
     source: &'a Image<'i>,
     instance: &'a EffectInstance<'i>,
     progress: ofx_sdk::plugin::Progress<'i>,
+    /// The extra inputs' images (by index into the spec's extras; `None`: no image, fed black).
+    extras: Vec<Option<Image<'i>>>,
+    values: Vec<Value>,
+    /// A recurrent model's state from the previous frame, and what this frame leaves for the next.
+    state: Option<std::cell::RefCell<RecurrentFrame>>,
+}
+
+/// The state one frame reads and writes.
+#[derive(Default)]
+struct RecurrentFrame {
+    previous: std::collections::HashMap<(usize, usize), (Vec<usize>, Vec<f32>)>,
+    next: std::collections::HashMap<(usize, usize), (Vec<usize>, Vec<f32>)>,
 }
 
 impl FrameIo for HostFrame<'_, '_> {
@@ -213,6 +245,39 @@ impl FrameIo for HostFrame<'_, '_> {
         // The first 5% is the model's loading; tiles share the rest.
         self.progress.update(0.05 + 0.95 * fraction) && !self.instance.abort_requested()
     }
+
+    fn read_extra(&self, index: usize, region: RectI) -> Result<Planar> {
+        match self.extras.get(index).and_then(Option::as_ref) {
+            Some(image) => {
+                let layout = image.layout();
+                Ok(read::read_rgba(
+                    region,
+                    layout.bounds,
+                    layout.components,
+                    |y| image.row(y),
+                )?)
+            }
+            None => Ok(Planar::zeros(4, region.width(), region.height())),
+        }
+    }
+
+    fn value(&self, index: usize) -> Value {
+        self.values.get(index).cloned().unwrap_or(Value::Float(0.0))
+    }
+
+    fn state(&self, index: usize, tile: usize) -> Option<(Vec<usize>, Vec<f32>)> {
+        self.state
+            .as_ref()
+            .and_then(|s| s.borrow().previous.get(&(index, tile)).cloned())
+    }
+
+    fn keep_state(&self, index: usize, tile: usize, shape: &[usize], data: &[f32]) {
+        if let Some(s) = &self.state {
+            s.borrow_mut()
+                .next
+                .insert((index, tile), (shape.to_vec(), data.to_vec()));
+        }
+    }
 }
 
 impl Effect for Inference {
@@ -249,7 +314,10 @@ impl Effect for Inference {
         desc.set_host_frame_threading(false)?;
         desc.set_supports_tiles(false)?;
         desc.set_supports_multi_resolution(true)?;
-        desc.set_temporal_clip_access(false)?;
+        // Models may read neighbouring frames (GetFramesNeeded) and carry state between frames: in
+        // order is better for recurrent models, any order works (the state resets).
+        desc.set_temporal_clip_access(true)?;
+        desc.set_sequential_render(SequentialRender::Preferred)?;
         desc.set_supports_multiple_clip_depths(true)?;
         desc.set_colour_management_style(ofx_sdk::colour::ColourManagementStyle::Basic)?;
         Ok(())
@@ -257,19 +325,39 @@ impl Effect for Inference {
 
     fn describe_in_context(desc: &EffectDescriptor<'_>, _context: Context) -> Result<()> {
         let components = [Components::Rgba, Components::Rgb, Components::Alpha];
-        desc.define_clip(&ClipDef {
-            name: source_clip(),
-            components: &components,
-            optional: false,
-            supports_tiles: false,
-        })?;
+        desc.define_clip_with(
+            &ClipDef {
+                name: source_clip(),
+                components: &components,
+                optional: false,
+                supports_tiles: false,
+            },
+            true,
+            false,
+        )?;
+        // Inputs a manifest can map to other clips; unconnected, they feed transparent black.
+        for (name, mask) in [(inputs::MASK_CLIP, true), (inputs::REFERENCE_CLIP, false)] {
+            desc.define_clip_with(
+                &ClipDef {
+                    name,
+                    components: &components,
+                    optional: true,
+                    supports_tiles: false,
+                },
+                true,
+                mask,
+            )?;
+        }
         desc.define_clip(&ClipDef {
             name: output_clip(),
             components: &components,
             optional: false,
             supports_tiles: false,
         })?;
-        for def in params::definitions() {
+        for def in params::definitions()
+            .into_iter()
+            .chain(inputs::definitions())
+        {
             desc.define_param(&def)?;
         }
         Ok(())
@@ -300,6 +388,13 @@ impl Effect for Inference {
         if name == params::MODEL_INFO.to_bytes() {
             return Ok(());
         }
+        // A model just chosen suggests its values for the slots that feed its scalar inputs.
+        if name == params::MODEL_FILE.to_bytes()
+            && let Ok(p) = Self::prepare(instance, args.time)
+            && let Err(e) = inputs::apply_defaults(instance, &p.resolved.manifest)
+        {
+            tracing::debug!("model defaults not applied: {e}");
+        }
         self.update_info(instance, args.time)?;
         // The artist just chose this: say at once when the device or precision cannot be had.
         if [params::MODEL_FILE, params::DEVICE, params::PRECISION]
@@ -328,6 +423,21 @@ impl Effect for Inference {
         // only that line.
         if let Err(e) = self.update_info(instance, 0.0) {
             tracing::debug!("model info not updated after the sequence: {e}");
+        }
+        Ok(())
+    }
+
+    fn frames_needed(
+        &self,
+        instance: &EffectInstance<'_>,
+        args: &FramesNeededArgs,
+        frames: &mut FramesNeeded,
+    ) -> Result<()> {
+        let Ok(prepared) = Self::prepare(instance, args.time) else {
+            return Ok(());
+        };
+        for (clip, range) in inputs::frames_needed(&prepared.spec, args.time) {
+            frames.set(&clip, &[range]);
         }
         Ok(())
     }
@@ -398,7 +508,11 @@ impl Effect for Inference {
         let time = args.time;
         let progress = instance.progress("ONNX Inference");
         let node = NodeParams::read(instance, time)?;
-        let Prepared { model, spec, .. } = Self::prepare(instance, time)?;
+        let Prepared {
+            model,
+            spec,
+            resolved,
+        } = Self::prepare(instance, time)?;
 
         let mut output = instance
             .clip(output_clip())?
@@ -433,24 +547,60 @@ impl Effect for Inference {
             .image(time, None)?
             .ok_or(Error::NoSourceImage { time })?;
         let src_layout = source.layout();
+        let recurrent = spec.is_recurrent();
         let options = FrameOptions {
             region,
             source_bounds: src_layout.bounds,
             clip_encoding: clip_encoding(node.working_space, host_colourspace),
             premultiplied: src_layout.premultiplication == Some(Premultiplication::PreMultiplied),
-            tile: node.tile,
+            // A recurrent model's state has the whole frame's geometry: one tile.
+            tile: if recurrent {
+                Some((region.width(), region.height()))
+            } else {
+                node.tile
+            },
             overlap: node.overlap.unwrap_or(spec.overlap),
             tile_budget: tile_budget(),
         };
         if !progress.update(0.05) || instance.abort_requested() {
             return Err(Error::Aborted);
         }
+        let extras = extra_images(instance, &spec, time)?;
+        let values = inputs::values(instance, time, &resolved.manifest, &spec)?;
+        // The state lock is held for the whole render: frames of a recurrent model take turns.
+        let mut carried = recurrent.then(|| {
+            self.recurrent
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+        });
+        let key = (time - 1.0, model.path().to_owned(), region);
+        let state = carried.as_mut().map(|c| {
+            let previous = if c.after.as_ref() == Some(&key) {
+                std::mem::take(&mut c.tensors)
+            } else {
+                tracing::debug!("recurrent state reset at frame {time}");
+                Default::default()
+            };
+            c.after = None;
+            std::cell::RefCell::new(RecurrentFrame {
+                previous,
+                next: Default::default(),
+            })
+        });
         let frame = HostFrame {
             source: &source,
             instance,
             progress,
+            extras,
+            values,
+            state,
         };
         let result = pipeline::frame::render(&model, &spec, &options, &frame)?;
+        if let (Some(c), Some(state)) = (carried.as_mut(), frame.state.as_ref()) {
+            c.tensors = std::mem::take(&mut state.borrow_mut().next);
+            c.after = Some((time, model.path().to_owned(), region));
+        }
+        drop(carried);
         self.report_bad_values(instance, &result);
         let mut rgba = result.rgba;
         if node.mix < 1.0 {
@@ -482,6 +632,45 @@ impl Effect for Inference {
         );
         Ok(())
     }
+}
+
+/// The images of the spec's extra image inputs: each from its clip at the frame plus its offset. A
+/// neighbour frame the clip does not have (before the first frame, or a host without temporal access)
+/// is the clip's current frame; an unconnected clip (or one without an image) has none: black.
+fn extra_images<'i>(
+    instance: &EffectInstance<'i>,
+    spec: &FrameSpec,
+    time: f64,
+) -> Result<Vec<Option<Image<'i>>>> {
+    let mut images = Vec::with_capacity(spec.extra.len());
+    for extra in &spec.extra {
+        if !extra.input.is_image() {
+            images.push(None);
+            continue;
+        }
+        let name = std::ffi::CString::new(extra.input.clip.as_str()).unwrap_or_default();
+        let clip = instance.clip(&name).map_err(|_| Error::ModelUnsupported {
+            path: PathBuf::new(),
+            reason: format!(
+                "input '{}' reads clip '{}', which this node does not have (its clips: {})",
+                extra.input.name,
+                extra.input.clip,
+                inputs::INPUT_CLIPS.join(", ")
+            ),
+        })?;
+        if !clip.is_connected() {
+            images.push(None);
+            continue;
+        }
+        let at = time + extra.input.time_offset as f64;
+        let image = match clip.image(at, None)? {
+            Some(image) => Some(image),
+            None if at != time => clip.image(time, None)?,
+            None => None,
+        };
+        images.push(image);
+    }
+    Ok(images)
 }
 
 /// A model that changes the frame size needs a host with multi-resolution images: one without it (MLT,

@@ -324,6 +324,9 @@ impl ImageModel {
                 (InputData::I64(data), _) => TensorRef::from_array_view((shape, data))
                     .map_err(prepare)?
                     .into(),
+                (InputData::Str(data), _) => Tensor::from_string_array((shape, data))
+                    .map_err(prepare)?
+                    .into(),
             };
             feed.push((std::borrow::Cow::Borrowed(input.name), value));
         }
@@ -376,6 +379,8 @@ pub enum InputData<'a> {
     F32(&'a [f32]),
     /// Integer values, such as token ids (narrowed for int32 graphs).
     I64(&'a [i64]),
+    /// Text (string tensors).
+    Str(&'a [String]),
 }
 
 /// One input of a run: the graph's tensor name, its shape and its values.

@@ -60,7 +60,39 @@ pub fn run(ws: &Workspace) -> Result<()> {
     cmd::run(&mut test)?;
 
     validate(ws, &bundle, &test_models)?;
+    validate_generative(ws, &bundle, &tiny_diffusion)?;
     println!("\ntest: all checks passed");
+    Ok(())
+}
+
+/// `ofx-host validate` on the Generative (diffusion) effect at level 10 with the tiny img2img pipeline,
+/// two steps at a 64-pixel working size so its thousands of renders stay fast; report in
+/// `target/validate-generative-report.json`.
+fn validate_generative(
+    ws: &Workspace,
+    bundle: &std::path::Path,
+    tiny: &std::path::Path,
+) -> Result<()> {
+    cmd::step("test: ofx-host validate on the Generative effect (level 10)");
+    let report = ws.target.join("validate-generative-report.json");
+    let start = std::time::Instant::now();
+    cmd::run(
+        std::process::Command::new(ws.ofx_host_bin())
+            .arg("validate")
+            .arg(bundle)
+            .args(["--plugin", "io.github.onnxfx.Generative"])
+            .args(["--level", VALIDATE_LEVEL, "--seed", "1"])
+            .arg("--param")
+            .arg(format!("pipelineDir={}", tiny.join("tiny-sd").display()))
+            .args(["--param", "steps=2", "--param", "workingSize=64"])
+            .arg("--json")
+            .arg(&report),
+    )?;
+    println!(
+        "test: Generative validation took {:.1} s; report {}",
+        start.elapsed().as_secs_f64(),
+        report.display()
+    );
     Ok(())
 }
 

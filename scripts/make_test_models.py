@@ -549,6 +549,103 @@ def write_manifest_models(out, rng):
     (out / "manifest_sidecar.onnx.json").write_text(json.dumps(SIDECAR_MANIFEST, indent=2) + "\n")
 
 
+# ---- several inputs, frames in time, recurrent state (issue 8) ---------------------------------------
+
+IMAGE_MASK_MANIFEST = {
+    "schema": "onnxfx.manifest/1",
+    "name": "Image and mask",
+    "inputs": [
+        {"name": "image"},
+        {"name": "mask", "clip": "Mask", "channels": "gray", "encoding": "data"},
+        {"name": "gain", "kind": "float", "default": 0.5, "min": 0, "max": 2},
+    ],
+}
+TWO_FRAMES_MANIFEST = {
+    "schema": "onnxfx.manifest/1",
+    "name": "Difference with the previous frame",
+    "inputs": [{"name": "current"}, {"name": "previous", "time_offset": -1}],
+    "outputs": [{"name": "output", "role": "color", "encoding": "data"}],
+}
+RECURRENT_MANIFEST = {
+    "schema": "onnxfx.manifest/1",
+    "name": "Recurrent toy (running average)",
+    "inputs": [{"name": "image"}, {"name": "state_in", "kind": "state", "state_of": "state_out"}],
+    "outputs": [{"name": "output", "role": "color"}, {"name": "state_out", "role": "ignore"}],
+}
+
+
+def image_mask():
+    # y = image * (1 - mask) + gain * mask: the mask clip's alpha marks where the gain replaces the image.
+    m = model(
+        "image_mask",
+        [
+            helper.make_node("Sub", ["one", "mask"], ["keep"]),
+            helper.make_node("Mul", ["image", "keep"], ["kept"]),
+            helper.make_node("Mul", ["mask", "gain"], ["filled"]),
+            helper.make_node("Add", ["kept", "filled"], ["output"]),
+        ],
+        [image("image", 3), image("mask", 1), helper.make_tensor_value_info("gain", FLOAT, [1])],
+        [image("output", 3)],
+        [const("one", 1.0)],
+    )
+    return with_metadata(m, {MANIFEST_KEY: json.dumps(IMAGE_MASK_MANIFEST)})
+
+
+def two_frames():
+    # y = current - previous + 0.5
+    m = model(
+        "two_frames",
+        [
+            helper.make_node("Sub", ["current", "previous"], ["delta"]),
+            helper.make_node("Add", ["delta", "half"], ["output"]),
+        ],
+        [image("current", 3), image("previous", 3)],
+        [image("output", 3)],
+        [const("half", 0.5)],
+    )
+    return with_metadata(m, {MANIFEST_KEY: json.dumps(TWO_FRAMES_MANIFEST)})
+
+
+def recurrent():
+    # y = (image + state) / 2, the state fed back is y: a running average over the frames. The first
+    # state is zeros of shape [1, 3, 1, 1] (unknown dimensions are 1), broadcast over the frame.
+    m = model(
+        "recurrent",
+        [
+            helper.make_node("Add", ["image", "state_in"], ["sum"]),
+            helper.make_node("Mul", ["sum", "half"], ["output"]),
+            helper.make_node("Identity", ["output"], ["state_out"]),
+        ],
+        [image("image", 3), image("state_in", 3, dims=(1, "SH", "SW"))],
+        [image("output", 3), image("state_out", 3)],
+        [const("half", 0.5)],
+    )
+    return with_metadata(m, {MANIFEST_KEY: json.dumps(RECURRENT_MANIFEST)})
+
+
+def write_multi_input_models(out, rng):
+    print("models with several inputs, frames and state:")
+    a = rng.random((1, 3, 5, 7), dtype=np.float32)
+    b = rng.random((1, 3, 5, 7), dtype=np.float32)
+    mask = (rng.random((1, 1, 5, 7)) > 0.5).astype(np.float32)
+    gain = np.array([0.25], np.float32)
+    cases = {
+        "image_mask": (image_mask, {"image": a, "mask": mask, "gain": gain}, a * (1 - mask) + gain * mask),
+        "two_frames": (two_frames, {"current": a, "previous": b}, a - b + 0.5),
+        "recurrent": (recurrent, {"image": a, "state_in": np.zeros((1, 3, 1, 1), np.float32)}, a / 2),
+    }
+    for name, (build, feed, expect) in cases.items():
+        path = out / f"{name}.onnx"
+        m = build()
+        onnx.checker.check_model(m, full_check=True)
+        onnx.save(m, path)
+        got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, feed)[0]
+        err = float(np.max(np.abs(got - expect)))
+        if not err <= TOLERANCE:
+            sys.exit(f"{name}: differs from its formula by {err}")
+        print(f"  {name}: ok")
+
+
 def main(argv):
     if len(argv) != 2:
         print(__doc__, file=sys.stderr)
@@ -583,8 +680,9 @@ def main(argv):
     check_unloadable(truncated)
 
     write_manifest_models(out, rng)
+    write_multi_input_models(out, rng)
 
-    print(f"wrote {len(GOOD) + len(WRONG_FOR_IMAGES) + len(MANIFEST_MODELS) + 2} models to {out}")
+    print(f"wrote {len(GOOD) + len(WRONG_FOR_IMAGES) + len(MANIFEST_MODELS) + 5} models to {out}")
     return 0
 
 

@@ -71,6 +71,10 @@ pub enum Error {
         reason: String,
     },
 
+    /// A diffusion pipeline folder that cannot be used (layout, configuration, sizes).
+    #[error("diffusion pipeline {dir}: {reason}")]
+    Pipeline { dir: PathBuf, reason: String },
+
     #[error("no source image at frame {time}: connect an input to Source")]
     NoSourceImage { time: f64 },
 

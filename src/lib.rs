@@ -7,6 +7,7 @@
 //! All `unsafe` lives in `ofx-sdk`; this crate is safe Rust.
 #![forbid(unsafe_code)]
 
+pub mod diffusion;
 pub mod effects;
 pub mod engine;
 pub mod error;
@@ -23,4 +24,5 @@ ofx_sdk::ofx_export!(
     effects::upscale::Upscale,
     effects::denoise::Denoise,
     effects::matte::Matte,
+    effects::generative::Generative
 );

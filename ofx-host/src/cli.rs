@@ -143,6 +143,10 @@ pub struct RenderArgs {
     /// (zero-padded to the number of #) or `%04d` stand for the frame number.
     #[arg(long, short)]
     pub input: PathBuf,
+    /// An image for another input clip (a Mask, a Reference): `NAME=PATH`, with the same frame patterns
+    /// as --input. Repeatable. Optional clips not named stay unconnected.
+    #[arg(long = "clip", value_name = "NAME=PATH")]
+    pub clips: Vec<String>,
     /// Output image: `.png` (8-bit, or 16 with --png-bits 16) or `.exr` (32-bit float). Same frame
     /// patterns as --input.
     #[arg(long, short)]

@@ -5,6 +5,8 @@
 //! (bad values reported once, the last render time). The effects (`inference`, `upscale`, `denoise`,
 //! `matte`) only read their parameters and decide what to run.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::ffi::CStr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,7 +24,7 @@ use super::params;
 use crate::engine::{self, ImageModel, RunOptions};
 use crate::error::{Error, Result};
 use crate::manifest::{Overrides, Resolved};
-use crate::pipeline::{self, FrameIo, FrameOptions, FrameOutput, FrameSpec};
+use crate::pipeline::{self, FrameIo, FrameOptions, FrameOutput, FrameSpec, Value};
 use crate::pixels::colour::Encoding;
 use crate::pixels::{Planar, pool, read, write};
 
@@ -106,7 +108,11 @@ impl Prepared {
     /// Loads (or finds in the cache) the model at `path`, resolves its description under `overrides`
     /// and settles the frame contract.
     pub fn load(path: &Path, run_options: RunOptions, overrides: &Overrides) -> Result<Prepared> {
-        let model = engine::model(path, run_options)?;
+        Self::from_model(engine::model(path, run_options)?, overrides)
+    }
+
+    /// Resolves a loaded model's description under `overrides` and settles the frame contract.
+    pub fn from_model(model: Arc<ImageModel>, overrides: &Overrides) -> Result<Prepared> {
         let resolved = model.description.resolve(overrides)?;
         let spec = pipeline::frame_spec(&model, &resolved.manifest)?;
         Ok(Prepared {
@@ -251,6 +257,25 @@ pub fn regions_of_interest(
     );
 }
 
+/// State tensors of a recurrent model by (state input index, tile): shape and values.
+pub type StateTensors = HashMap<(usize, usize), (Vec<usize>, Vec<f32>)>;
+
+/// The state one frame of a recurrent model reads (from the frame before) and leaves (for the next).
+#[derive(Default)]
+pub struct RecurrentFrame {
+    pub previous: StateTensors,
+    pub next: StateTensors,
+}
+
+/// What a model with several inputs reads besides the source: the other clips' images (by index into
+/// the spec's extras; `None`: no image, fed black), its scalar inputs' values, a recurrent state.
+#[derive(Default)]
+pub struct ExtraSources<'i> {
+    pub images: Vec<Option<Image<'i>>>,
+    pub values: Vec<Value>,
+    pub state: Option<RefCell<RecurrentFrame>>,
+}
+
 /// Host pixels for the frame loop.
 pub struct HostFrame<'a, 'i> {
     source: &'a Image<'i>,
@@ -258,6 +283,7 @@ pub struct HostFrame<'a, 'i> {
     progress: &'a ofx_sdk::plugin::Progress<'i>,
     /// The part of the progress bar this run fills: `(start, length)`.
     span: (f64, f64),
+    extra: Option<&'a ExtraSources<'i>>,
 }
 
 impl FrameIo for HostFrame<'_, '_> {
@@ -318,6 +344,45 @@ impl FrameIo for HostFrame<'_, '_> {
     fn progress(&self, fraction: f64) -> bool {
         self.progress.update(self.span.0 + self.span.1 * fraction)
             && !self.instance.abort_requested()
+    }
+
+    fn read_extra(&self, index: usize, region: RectI) -> Result<Planar> {
+        let image = self
+            .extra
+            .and_then(|e| e.images.get(index))
+            .and_then(Option::as_ref);
+        match image {
+            Some(image) => {
+                let layout = image.layout();
+                Ok(read::read_rgba(
+                    region,
+                    layout.bounds,
+                    layout.components,
+                    |y| image.row(y),
+                )?)
+            }
+            None => Ok(Planar::zeros(4, region.width(), region.height())),
+        }
+    }
+
+    fn value(&self, index: usize) -> Value {
+        self.extra
+            .and_then(|e| e.values.get(index).cloned())
+            .unwrap_or(Value::Float(0.0))
+    }
+
+    fn state(&self, index: usize, tile: usize) -> Option<(Vec<usize>, Vec<f32>)> {
+        let state = self.extra?.state.as_ref()?;
+        state.borrow().previous.get(&(index, tile)).cloned()
+    }
+
+    fn keep_state(&self, index: usize, tile: usize, shape: &[usize], data: &[f32]) {
+        if let Some(state) = self.extra.and_then(|e| e.state.as_ref()) {
+            state
+                .borrow_mut()
+                .next
+                .insert((index, tile), (shape.to_vec(), data.to_vec()));
+        }
     }
 }
 
@@ -457,6 +522,7 @@ impl<'a, 'i> Frame<'a, 'i> {
             instance: self.instance,
             progress: &self.progress,
             span,
+            extra: None,
         }
     }
 
@@ -487,6 +553,17 @@ impl<'a, 'i> Frame<'a, 'i> {
         tile: Option<(usize, usize)>,
         overlap: Option<usize>,
     ) -> Result<FrameOutput> {
+        self.run_with(prepared, tile, overlap, None)
+    }
+
+    /// [`Frame::run`] for a model with other inputs, read from `extra`.
+    pub fn run_with(
+        &self,
+        prepared: &Prepared,
+        tile: Option<(usize, usize)>,
+        overlap: Option<usize>,
+        extra: Option<&ExtraSources<'i>>,
+    ) -> Result<FrameOutput> {
         let options = self.options(
             self.region,
             self.source.layout().bounds,
@@ -498,7 +575,10 @@ impl<'a, 'i> Frame<'a, 'i> {
             &prepared.model,
             &prepared.spec,
             &options,
-            &self.host_io((0.05, 0.95)),
+            &HostFrame {
+                extra,
+                ..self.host_io((0.05, 0.95))
+            },
         )
     }
 

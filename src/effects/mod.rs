@@ -3,7 +3,9 @@
 
 pub mod common;
 pub mod denoise;
+pub mod generative;
 pub mod inference;
+pub mod inputs;
 pub mod matte;
 pub mod params;
 pub mod upscale;

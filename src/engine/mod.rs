@@ -8,5 +8,5 @@ pub mod providers;
 pub mod runtime;
 
 pub use cache::model;
-pub use model::{ImageModel, RunOptions};
+pub use model::{ImageModel, InputData, NamedInput, RunOptions};
 pub use providers::{Device, Precision};

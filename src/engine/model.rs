@@ -241,15 +241,34 @@ impl ImageModel {
         outputs: &[&str],
         consume: &mut OutputSink<'_>,
     ) -> Result<()> {
-        let shape_text = format_shape(&shape.iter().map(|d| as_dim(*d)).collect::<Vec<_>>());
+        let input = NamedInput {
+            name: input_name,
+            shape,
+            data: InputData::F32(data),
+        };
+        self.run_inputs(&[input], outputs, consume)
+    }
+
+    /// Runs the model on several named inputs (float32 ones are converted for float16 graphs) and hands
+    /// each named output, in order, to `consume`, as [`ImageModel::run_with`] does for one input.
+    pub fn run_inputs(
+        &self,
+        inputs: &[NamedInput<'_>],
+        outputs: &[&str],
+        consume: &mut OutputSink<'_>,
+    ) -> Result<()> {
+        let shape_text = inputs
+            .iter()
+            .map(|i| format_shape(&i.shape.iter().map(|d| as_dim(*d)).collect::<Vec<_>>()))
+            .collect::<Vec<_>>()
+            .join(" + ");
         let failed = |reason: String| Error::Inference {
             path: self.path.clone(),
             shape: shape_text.clone(),
             reason,
         };
-        let mut attempt = |session: &mut Session| {
-            self.run_on(session, input_name, shape, data, outputs, &mut *consume)
-        };
+        let mut attempt =
+            |session: &mut Session| self.run_on(session, inputs, outputs, &mut *consume);
         let mut runner = self.runner.lock().unwrap_or_else(PoisonError::into_inner);
         match attempt(&mut runner.session) {
             Ok(()) => Ok(()),
@@ -275,30 +294,48 @@ impl ImageModel {
         }
     }
 
+    /// The element type the graph declares for a tensor, if it is one.
+    pub fn element_type(&self, name: &str) -> Option<TensorElementType> {
+        self.elements.get(name).copied()
+    }
+
     fn run_on(
         &self,
         session: &mut Session,
-        input_name: &str,
-        shape: &[usize],
-        data: &[f32],
+        inputs: &[NamedInput<'_>],
         outputs: &[&str],
         consume: &mut OutputSink<'_>,
     ) -> std::result::Result<(), Failure> {
         let prepare = |e: ort::Error| Failure::Run(e.to_string());
-        let value: SessionInputValue<'_> = match self.elements.get(input_name) {
-            Some(TensorElementType::Float16) => {
-                let halves: Vec<f16> = data.iter().map(|v| f16::from_f32(*v)).collect();
-                Tensor::from_array((shape.to_vec(), halves))
+        let mut feed: Vec<(std::borrow::Cow<'_, str>, SessionInputValue<'_>)> =
+            Vec::with_capacity(inputs.len());
+        for input in inputs {
+            let shape = input.shape.to_vec();
+            let value: SessionInputValue<'_> = match (input.data, self.elements.get(input.name)) {
+                (InputData::F32(data), Some(TensorElementType::Float16)) => {
+                    let halves: Vec<f16> = data.iter().map(|v| f16::from_f32(*v)).collect();
+                    Tensor::from_array((shape, halves)).map_err(prepare)?.into()
+                }
+                (InputData::F32(data), _) => TensorRef::from_array_view((shape, data))
                     .map_err(prepare)?
-                    .into()
-            }
-            _ => TensorRef::from_array_view((shape.to_vec(), data))
-                .map_err(prepare)?
-                .into(),
-        };
-        let results = session
-            .run(vec![(std::borrow::Cow::Borrowed(input_name), value)])
-            .map_err(prepare)?;
+                    .into(),
+                (InputData::I64(data), Some(TensorElementType::Int32)) => {
+                    let narrow: Vec<i32> = data
+                        .iter()
+                        .map(|v| i32::try_from(*v).unwrap_or(i32::MAX))
+                        .collect();
+                    Tensor::from_array((shape, narrow)).map_err(prepare)?.into()
+                }
+                (InputData::I64(data), _) => TensorRef::from_array_view((shape, data))
+                    .map_err(prepare)?
+                    .into(),
+                (InputData::Str(data), _) => Tensor::from_string_array((shape, data))
+                    .map_err(prepare)?
+                    .into(),
+            };
+            feed.push((std::borrow::Cow::Borrowed(input.name), value));
+        }
+        let results = session.run(feed).map_err(prepare)?;
         for (index, name) in outputs.iter().enumerate() {
             let value = results.get(*name).ok_or_else(|| {
                 Failure::Output(format!("the output '{name}' is missing from the results"))
@@ -338,6 +375,25 @@ impl ImageModel {
             reason,
         })
     }
+}
+
+/// The values of one named input of a run, borrowed.
+#[derive(Debug, Clone, Copy)]
+pub enum InputData<'a> {
+    /// Float values (converted for float16 graphs).
+    F32(&'a [f32]),
+    /// Integer values, such as token ids (narrowed for int32 graphs).
+    I64(&'a [i64]),
+    /// Text (string tensors).
+    Str(&'a [String]),
+}
+
+/// One input of a run: the graph's tensor name, its shape and its values.
+#[derive(Debug, Clone, Copy)]
+pub struct NamedInput<'a> {
+    pub name: &'a str,
+    pub shape: &'a [usize],
+    pub data: InputData<'a>,
 }
 
 /// Receives output `index` of a run as (shape, values); an error says why the values do not fit.

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::error::{Error, FieldError, Origin, Warning};
 use super::types::{
     ChannelOrder, Encoding, InputKind, Layout, Normalize, Numbers, OutputRole, Preset,
-    SizeConstraint, TileSize,
+    ScalarDefault, SizeConstraint, TileSize,
 };
 use super::{MAX_DOCUMENT_BYTES, SCHEMA, SCHEMA_PREFIX, SCHEMA_VERSION};
 
@@ -47,6 +47,10 @@ const INPUT_KEYS: &[&str] = &[
     "encoding",
     "hdr",
     "size",
+    "default",
+    "min",
+    "max",
+    "state_of",
 ];
 const OUTPUT_KEYS: &[&str] = &[
     "name",
@@ -89,6 +93,10 @@ pub struct TensorLayer {
     pub size: Option<SizeConstraint>,
     pub scale: Option<usize>,
     pub role: Option<OutputRole>,
+    pub default: Option<ScalarDefault>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub state_of: Option<String>,
 }
 
 /// One entry of `inputs` or `outputs`.
@@ -518,8 +526,22 @@ impl Parser {
             let at = join(path, key);
             match key.as_str() {
                 "kind" if input => {
-                    layer.kind = self.choice(v, &at, InputKind::parse, &["image"]);
+                    layer.kind = self.choice(
+                        v,
+                        &at,
+                        InputKind::parse,
+                        &names(&InputKind::ALL, InputKind::name),
+                    );
                 }
+                "default" if input => {
+                    layer.default = match v {
+                        serde_json::Value::String(t) => Some(ScalarDefault::Text(t.clone())),
+                        _ => self.number(v, &at).map(ScalarDefault::Number),
+                    };
+                }
+                "min" if input => layer.min = self.number(v, &at),
+                "max" if input => layer.max = self.number(v, &at),
+                "state_of" if input => layer.state_of = self.non_empty_string(v, &at),
                 "clip" if input => layer.clip = self.non_empty_string(v, &at),
                 "time_offset" if input => {
                     layer.time_offset = match v.as_i64() {
@@ -845,7 +867,9 @@ fn input_hint(key: &str) -> Option<&'static str> {
 fn output_hint(key: &str) -> Option<&'static str> {
     match key {
         "size" => Some("only inputs have it (an output's size is the input's times \"scale\")"),
-        "kind" | "clip" | "time_offset" => Some("only inputs have it"),
+        "kind" | "clip" | "time_offset" | "default" | "min" | "max" | "state_of" => {
+            Some("only inputs have it")
+        }
         "tile" | "overlap" | "tiling" => {
             Some("tiling is model-wide: put it under the top-level \"tiling\"")
         }

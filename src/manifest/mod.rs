@@ -44,8 +44,8 @@ pub use load::{
 pub use resolve::{FormatOverrides, Layer, Overrides, Provenance, Resolved};
 pub use types::{
     Affine, ChannelOrder, Component, Encoding, ImageFormat, ImageInput, ImageOutput, InputKind,
-    Layout, Manifest, ModelInfo, Normalize, Numbers, OutputRole, Preset, SizeConstraint, TileSize,
-    Tiling,
+    Layout, Manifest, ModelInfo, Normalize, Numbers, OutputRole, Preset, ScalarDefault,
+    SizeConstraint, TileSize, Tiling,
 };
 
 /// The schema identifier every manifest document starts with (`"schema": "onnxfx.manifest/1"`).

@@ -15,7 +15,7 @@ use super::image_keys::ImageKeys;
 use super::load::DocumentSource;
 use super::types::{
     Affine, ChannelOrder, Encoding, ImageFormat, ImageInput, ImageOutput, InputKind, Layout,
-    Manifest, ModelInfo, Normalize, OutputRole, SizeConstraint, TileSize, Tiling,
+    Manifest, ModelInfo, Normalize, OutputRole, ScalarDefault, SizeConstraint, TileSize, Tiling,
 };
 use super::{DEFAULT_CLIP, DEFAULT_ENCODING, DEFAULT_LAYOUT, DEFAULT_NORMALIZE};
 
@@ -195,6 +195,23 @@ struct Resolver<'s, 'a> {
     errors: Vec<FieldError>,
     warnings: Vec<Warning>,
     provenance: Provenance,
+}
+
+/// What a graph input that is not an image is, from its element type and rank: strings are text,
+/// integers and floats of rank 0 or 1 are values. Rank-4 float tensors (and unknown ones) stay images.
+fn implied_kind(tensor: &GraphTensor) -> Option<InputKind> {
+    let code = tensor.elem_type?.0;
+    if code == 8 {
+        return Some(InputKind::String);
+    }
+    match tensor.rank()? {
+        0 | 1 => match code {
+            1 | 10 | 11 | 16 => Some(InputKind::Float),
+            2..=7 | 12 | 13 => Some(InputKind::Int),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 fn list_names(tensors: &[GraphTensor]) -> String {
@@ -579,10 +596,14 @@ impl<'a> Resolver<'_, 'a> {
         let params = &self.stack.overrides;
         let (format, layers) =
             self.format(&path, slot, keys, Some(&params.input), ChannelOrder::Rgb);
+        let implied_kind = slot.graph.and_then(implied_kind);
         let (kind, _) = self.pick(
             format!("{path}.kind"),
             InputKind::Image,
-            &[(doc_layer, doc.and_then(|d| d.kind.as_ref()))],
+            &[
+                (Layer::Graph, implied_kind.as_ref()),
+                (doc_layer, doc.and_then(|d| d.kind.as_ref())),
+            ],
         );
         let (clip, _) = self.pick(
             format!("{path}.clip"),
@@ -605,7 +626,9 @@ impl<'a> Resolver<'_, 'a> {
             ],
         );
         self.check_size_value(size_layer, &format!("{path}.size"), size);
-        if let Some(tensor) = slot.graph
+        if kind != InputKind::Image {
+            self.check_non_image(&path, doc_layer, kind, doc);
+        } else if let Some(tensor) = slot.graph
             && self.check_shape(&path, "input", tensor, &format, layers)
             && let Some(SizeConstraint::Fixed { width, height }) = implied_size
             && size != (SizeConstraint::Fixed { width, height })
@@ -621,6 +644,8 @@ impl<'a> Resolver<'_, 'a> {
                 ),
             );
         }
+        let scalar =
+            |f: fn(&TensorLayer) -> Option<f64>| doc.and_then(f).filter(|_| kind.is_scalar());
         ImageInput {
             name: slot.name.clone(),
             kind,
@@ -628,6 +653,80 @@ impl<'a> Resolver<'_, 'a> {
             time_offset,
             format,
             size,
+            default: doc
+                .and_then(|d| d.default.clone())
+                .filter(|_| kind.is_scalar()),
+            min: scalar(|d| d.min),
+            max: scalar(|d| d.max),
+            state_of: doc
+                .and_then(|d| d.state_of.clone())
+                .filter(|_| kind == InputKind::State),
+        }
+    }
+
+    /// Scalar and state inputs: their keys must fit their kind, and a state must name an output.
+    fn check_non_image(
+        &mut self,
+        path: &str,
+        layer: Layer,
+        kind: InputKind,
+        doc: Option<&TensorLayer>,
+    ) {
+        let Some(doc) = doc else {
+            if kind == InputKind::State {
+                self.error(
+                    layer,
+                    format!("{path}.state_of"),
+                    "a state input names the output fed back to it (\"state_of\")",
+                );
+            }
+            return;
+        };
+        match (kind, &doc.default) {
+            (InputKind::String, Some(ScalarDefault::Number(_))) => {
+                self.error(
+                    layer,
+                    format!("{path}.default"),
+                    "a string input's default is text",
+                );
+            }
+            (InputKind::Float | InputKind::Int, Some(ScalarDefault::Text(_))) => {
+                self.error(
+                    layer,
+                    format!("{path}.default"),
+                    "a number input's default is a number",
+                );
+            }
+            _ => {}
+        }
+        if let (Some(lo), Some(hi)) = (doc.min, doc.max)
+            && lo > hi
+        {
+            self.error(
+                layer,
+                format!("{path}.max"),
+                format!("{hi} is below min {lo}"),
+            );
+        }
+        if kind == InputKind::State {
+            match (&doc.state_of, self.stack.graph) {
+                (None, _) => self.error(
+                    layer,
+                    format!("{path}.state_of"),
+                    "a state input names the output fed back to it (\"state_of\")",
+                ),
+                (Some(name), Some(graph)) if !graph.outputs.iter().any(|o| o.name == *name) => {
+                    self.error(
+                        layer,
+                        format!("{path}.state_of"),
+                        format!(
+                            "the model has no output \"{name}\" (its outputs: {})",
+                            list_names(&graph.outputs)
+                        ),
+                    );
+                }
+                _ => {}
+            }
         }
     }
 

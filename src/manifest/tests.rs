@@ -238,7 +238,7 @@ fn every_wrong_value_is_reported_with_its_path() {
         (
             r#""kind": "scalar""#,
             "inputs[0].kind",
-            "unknown value \"scalar\" (expected one of: image)",
+            "unknown value \"scalar\" (expected one of: image, float, int, string, state)",
         ),
         (r#""clip": """#, "inputs[0].clip", "must not be empty"),
         (
@@ -799,20 +799,17 @@ fn ignored_outputs_are_not_checked_and_unlisted_tensors_warn() {
     );
     let json = r#"{"schema": "onnxfx.manifest/1", "inputs": [{"name": "image"}]}"#;
     let (doc, _) = parse(json).expect("parses");
-    // "strength" is rank 1 and gets checked as an image input: it is an error until issue 8 maps it.
-    let e = doc
+    // "strength" is a rank-1 float tensor: a value the node feeds from a slider, not an image.
+    let resolved = doc
         .resolve(
             Layer::Sidecar,
             &Origin::Text,
             Some(&g),
             &Overrides::default(),
         )
-        .expect_err("strength is not an image");
-    assert!(
-        e.to_string()
-            .contains("inputs[1]: the graph's input \"strength\" has shape [1]"),
-        "{e}"
-    );
+        .expect("strength is a float input");
+    assert_eq!(resolved.manifest.inputs[1].kind, InputKind::Float);
+    assert_eq!(resolved.provenance.get("inputs[1].kind"), Layer::Graph);
 
     let g = graph(
         vec![tensor("image", &["N", "3", "H", "W"])],

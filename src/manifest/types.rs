@@ -538,20 +538,61 @@ impl OutputRole {
     }
 }
 
-/// What feeds an input. Schema 1 knows images only; issue 8 adds kinds (scalar parameters ...) here.
+/// What feeds an input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum InputKind {
     /// An image from a clip ([`ImageInput::clip`]) at a frame offset ([`ImageInput::time_offset`]).
     Image,
+    /// A float value from a slider (*Value 1..4*).
+    Float,
+    /// An integer value from a spin box (*Integer 1..2*).
+    Int,
+    /// Text from a text field (*Text*): a string tensor.
+    String,
+    /// A recurrent state: the output named by [`ImageInput::state_of`] of the previous frame, zeros at
+    /// the first frame and after a jump.
+    State,
 }
 
 impl InputKind {
-    pub fn parse(text: &str) -> Option<InputKind> {
-        text.eq_ignore_ascii_case("image")
-            .then_some(InputKind::Image)
+    pub const ALL: [InputKind; 5] = [
+        InputKind::Image,
+        InputKind::Float,
+        InputKind::Int,
+        InputKind::String,
+        InputKind::State,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            InputKind::Image => "image",
+            InputKind::Float => "float",
+            InputKind::Int => "int",
+            InputKind::String => "string",
+            InputKind::State => "state",
+        }
     }
+
+    pub fn parse(text: &str) -> Option<InputKind> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(text))
+    }
+
+    /// Whether a parameter feeds it.
+    pub fn is_scalar(self) -> bool {
+        matches!(self, InputKind::Float | InputKind::Int | InputKind::String)
+    }
+}
+
+/// A scalar input's default value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ScalarDefault {
+    Number(f64),
+    Text(String),
 }
 
 /// How pixels become one image tensor and back: shared by inputs and outputs.
@@ -586,6 +627,22 @@ pub struct ImageInput {
     #[serde(flatten)]
     pub format: ImageFormat,
     pub size: SizeConstraint,
+    /// Scalar inputs: the value a new node starts with, and the allowed range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<ScalarDefault>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// State inputs: the output fed back from the previous frame.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_of: Option<String>,
+}
+
+impl ImageInput {
+    pub fn is_image(&self) -> bool {
+        self.kind == InputKind::Image
+    }
 }
 
 fn is_image(kind: &InputKind) -> bool {
@@ -645,9 +702,22 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    /// The input the effect feeds from its Source clip at the current frame: the first image input.
+    /// The input that decides the frame's tiles: the first image input read from the Source clip at
+    /// the current frame, else the first image input.
     pub fn primary_input(&self) -> Option<&ImageInput> {
-        self.inputs.iter().find(|i| i.kind == InputKind::Image)
+        self.inputs
+            .iter()
+            .find(|i| i.is_image() && i.clip == super::DEFAULT_CLIP && i.time_offset == 0)
+            .or_else(|| self.inputs.iter().find(|i| i.is_image()))
+    }
+
+    /// The outputs fed back to state inputs.
+    pub fn state_outputs(&self) -> Vec<&str> {
+        self.inputs
+            .iter()
+            .filter(|i| i.kind == InputKind::State)
+            .filter_map(|i| i.state_of.as_deref())
+            .collect()
     }
 
     /// The first output whose role is colour.

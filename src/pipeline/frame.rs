@@ -5,9 +5,10 @@
 
 use ofx_sdk::RectI;
 
-use super::spec::FrameSpec;
-use crate::engine::ImageModel;
+use super::spec::{FrameSpec, Value};
+use crate::engine::{ImageModel, InputData, NamedInput};
 use crate::error::{Error, Result};
+use crate::manifest::InputKind;
 use crate::pixels::alpha::{self, BadValues, Sanitize};
 use crate::pixels::colour::{self, Encoding, Shoulder};
 use crate::pixels::tensor;
@@ -23,6 +24,29 @@ pub trait FrameIo {
     fn peak(&self, region: RectI) -> f32;
     /// Reports `fraction` (0..1) done; `false` when the host asks to stop.
     fn progress(&self, fraction: f64) -> bool;
+    /// The image input `index` of [`FrameSpec::extra`] over `region`, as [`FrameIo::read`] reads the
+    /// source (its clip, at its frame offset). By default transparent black.
+    fn read_extra(&self, _index: usize, region: RectI) -> Result<Planar> {
+        Ok(Planar::zeros(4, region.width(), region.height()))
+    }
+    /// The value of scalar input `index` of [`FrameSpec::extra`]. By default 0.
+    fn value(&self, _index: usize) -> Value {
+        Value::Float(0.0)
+    }
+    /// The state input `index` of [`FrameSpec::extra`] for tile `tile`, from the previous frame: its
+    /// shape and values; `None` starts from zeros.
+    fn state(&self, _index: usize, _tile: usize) -> Option<(Vec<usize>, Vec<f32>)> {
+        None
+    }
+    /// Keeps the output that feeds state input `index` for tile `tile`, for the next frame.
+    fn keep_state(&self, _index: usize, _tile: usize, _shape: &[usize], _data: &[f32]) {}
+}
+
+/// The values of one extra input for one tile.
+enum Fed {
+    Floats(Vec<usize>, Vec<f32>),
+    Ints(Vec<usize>, Vec<i64>),
+    Texts(Vec<usize>, Vec<String>),
 }
 
 /// How the clip's pixels relate to the model's.
@@ -279,19 +303,48 @@ pub fn render(
                 );
             }
         }
+        let fed = feed_extra(spec, options, io, index, tile, shoulder)?;
+        let mut inputs = vec![NamedInput {
+            name: &spec.input.name,
+            shape: &in_shape,
+            data: InputData::F32(&scratch.input),
+        }];
+        for (extra, fed) in spec.extra.iter().zip(&fed) {
+            let (shape, data) = match fed {
+                Fed::Floats(shape, v) => (shape, InputData::F32(v)),
+                Fed::Ints(shape, v) => (shape, InputData::I64(v)),
+                Fed::Texts(shape, v) => (shape, InputData::Str(v)),
+            };
+            inputs.push(NamedInput {
+                name: &extra.input.name,
+                shape,
+                data,
+            });
+        }
+        let state_outputs = spec.state_outputs();
+        let all_names: Vec<&str> = names
+            .iter()
+            .copied()
+            .chain(state_outputs.iter().copied())
+            .collect();
+        let state_inputs: Vec<usize> = spec
+            .extra
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.kind() == InputKind::State)
+            .map(|(i, _)| i)
+            .collect();
         lap(&mut mark, &mut phases.to_tensor);
         model
-            .run_with(
-                &spec.input.name,
-                &in_shape,
-                &scratch.input,
-                &names,
-                &mut |i, shape, data| {
-                    let (output, use_) = &outputs[i];
-                    tensor::write_output(data, shape, &output.format, *use_, &mut composed)
-                        .map_err(|reason| format!("output '{}': {reason}", output.name))
-                },
-            )
+            .run_inputs(&inputs, &all_names, &mut |i, shape, data| {
+                let Some((output, use_)) = outputs.get(i) else {
+                    let state = state_inputs[i - outputs.len()];
+                    io.keep_state(state, index, shape, data);
+                    return Ok(());
+                };
+                tensor::write_output(data, shape, &output.format, *use_, &mut composed)
+                    .map_err(|reason| format!("output '{}': {reason}", output.name))
+            })
             .map_err(|e| tile_failed(e, index, count, tile.read))?;
         lap(&mut mark, &mut phases.run);
         bad_output = add_bad(
@@ -350,6 +403,51 @@ pub fn render(
         shoulder: shoulder.is_some(),
         phases,
     })
+}
+
+/// The tensors of the extra inputs for one tile: images read and converted like the source (their own
+/// format), values from their parameters, states from the previous frame (zeros to start).
+fn feed_extra(
+    spec: &FrameSpec,
+    options: &FrameOptions,
+    io: &dyn FrameIo,
+    index: usize,
+    tile: &tiling::Tile,
+    shoulder: Option<Shoulder>,
+) -> Result<Vec<Fed>> {
+    let mut fed = Vec::with_capacity(spec.extra.len());
+    for (i, extra) in spec.extra.iter().enumerate() {
+        let count = extra.shape.iter().product::<usize>().max(1);
+        fed.push(match extra.kind() {
+            InputKind::Image => {
+                let mut pixels = io.read_extra(i, tile.read)?;
+                alpha::sanitize(&mut pixels, Sanitize::default());
+                let mut pixels = tiling::pad_reflect(pixels, tile.pad);
+                if options.premultiplied {
+                    unpremultiply(&mut pixels)?;
+                }
+                let format = &extra.input.format;
+                colour::convert(&mut pixels, options.clip_encoding, format.encoding);
+                if let Some(shoulder) = shoulder.filter(|_| !format.hdr) {
+                    shoulder.compress_planes(&mut pixels);
+                }
+                let shape = tensor::shape(format, pixels.width, pixels.height).to_vec();
+                let mut data = Vec::new();
+                tensor::to_model_into(&pixels, format, &mut data);
+                Fed::Floats(shape, data)
+            }
+            InputKind::State => match io.state(i, index) {
+                Some((shape, data)) => Fed::Floats(shape, data),
+                None => Fed::Floats(extra.shape.clone(), vec![0.0; count]),
+            },
+            _ => match io.value(i) {
+                Value::Float(v) => Fed::Floats(extra.shape.clone(), vec![v; count]),
+                Value::Int(v) => Fed::Ints(extra.shape.clone(), vec![v; count]),
+                Value::Text(t) => Fed::Texts(extra.shape.clone(), vec![t; count]),
+            },
+        });
+    }
+    Ok(fed)
 }
 
 /// Blends the model's frame (`output`, covering the source × `scale`) with the source: `mix` 0 gives the

@@ -6,4 +6,4 @@ pub mod frame;
 pub mod spec;
 
 pub use frame::{FrameIo, FrameOptions, FrameOutput};
-pub use spec::{FrameSpec, frame_spec};
+pub use spec::{ExtraInput, FrameSpec, Value, frame_spec};

@@ -4,7 +4,7 @@
 use crate::engine::ImageModel;
 use crate::engine::model::format_shape;
 use crate::error::{Error, Result};
-use crate::manifest::{ImageInput, ImageOutput, Layout, Manifest, OutputRole};
+use crate::manifest::{ImageInput, ImageOutput, InputKind, Layout, Manifest, OutputRole};
 use crate::pixels::tensor::{self, OutputUse};
 use crate::tiling::SizeConstraint;
 
@@ -31,9 +31,47 @@ pub struct FrameSpec {
     /// take them and are added back to its answer, instead of going through the HDR shoulder: the
     /// Denoise node's policy, which keeps highlights exactly as they were.
     pub hdr_bypass: bool,
+    /// The model's other inputs: images of other clips or frames, values, recurrent states.
+    pub extra: Vec<ExtraInput>,
+}
+
+/// A value fed to a scalar input, from a parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Float(f32),
+    Int(i64),
+    Text(String),
+}
+
+/// An input besides the primary image, and how it is fed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtraInput {
+    pub input: ImageInput,
+    /// The graph's shape with unknown dimensions as 1: what a value or an initial state is laid out
+    /// as (a rank-0 tensor has an empty shape). Image inputs take the tile's shape instead.
+    pub shape: Vec<usize>,
+}
+
+impl ExtraInput {
+    pub fn kind(&self) -> InputKind {
+        self.input.kind
+    }
 }
 
 impl FrameSpec {
+    /// Whether the model carries state from frame to frame.
+    pub fn is_recurrent(&self) -> bool {
+        self.extra.iter().any(|e| e.kind() == InputKind::State)
+    }
+
+    /// The outputs fed back to state inputs, in the order of the state inputs.
+    pub fn state_outputs(&self) -> Vec<&str> {
+        self.extra
+            .iter()
+            .filter_map(|e| e.input.state_of.as_deref())
+            .collect()
+    }
+
     /// The outputs to ask the session for, colour first.
     pub fn output_names(&self) -> Vec<&str> {
         self.colour
@@ -90,6 +128,28 @@ pub fn frame_spec(model: &ImageModel, manifest: &Manifest) -> Result<FrameSpec> 
             )));
         }
     }
+    let mut extra = Vec::new();
+    for other in manifest.inputs.iter().filter(|i| i.name != input.name) {
+        if other.is_image() || other.kind == InputKind::State {
+            model.check_element(&other.name)?;
+        }
+        let shape = model
+            .graph
+            .inputs
+            .iter()
+            .find(|t| t.name == other.name)
+            .and_then(|t| t.shape.as_ref())
+            .map(|dims| {
+                dims.iter()
+                    .map(|d| d.fixed().and_then(|v| usize::try_from(v).ok()).unwrap_or(1))
+                    .collect()
+            })
+            .unwrap_or_else(|| vec![1]);
+        extra.push(ExtraInput {
+            input: other.clone(),
+            shape,
+        });
+    }
     let mut spec = FrameSpec {
         input,
         colour,
@@ -99,7 +159,9 @@ pub fn frame_spec(model: &ImageModel, manifest: &Manifest) -> Result<FrameSpec> 
         tile: manifest.tiling.tile.map(|t| (t.width, t.height)),
         overlap: manifest.tiling.overlap.unwrap_or(DEFAULT_OVERLAP),
         hdr_bypass: false,
+        extra,
     };
+
     let stated = spec
         .colour
         .iter()

@@ -254,6 +254,11 @@ fn sources_table(deps: &Deps) -> String {
     out
 }
 
+/// The sha256 of some bytes, in hex.
+pub fn sha256_bytes(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
 pub fn sha256_file(path: &Path) -> Result<String> {
     let mut file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut hasher = Sha256::new();

@@ -42,7 +42,8 @@ enum Command {
     /// The model zoo (zoo.toml): fetch the pinned packages, convert (ncnn -> ONNX, checked against the
     /// ncnn runtime) into target/zoo/ with their manifests. `--with isnet` adds the opt-in ISNet.
     Models(zoo::Options),
-    /// Make the Python venv target/pyenv and generate the test models into target/test-models/.
+    /// Make the Python venv target/pyenv and generate the test models into target/test-models/, and the
+    /// tiny diffusion pipelines with diffusers' reference runs (cached per machine).
     TestModels,
     /// Quality (PSNR/SSIM on held-out photographs) and speed (1080p through ofx-host) of every zoo
     /// model, written into the model cards; `--quick` for CI.
@@ -76,7 +77,9 @@ fn main() -> Result<()> {
             bundle::run(&ws, &deps, &options).map(drop)
         }
         Command::Models(options) => zoo::run(&ws, &options).map(drop),
-        Command::TestModels => python::make_test_models(&ws).map(drop),
+        Command::TestModels => python::make_test_models(&ws)
+            .and_then(|_| python::make_tiny_diffusion(&ws))
+            .map(drop),
         Command::Eval(options) => eval::run(&ws, &options),
         Command::Gallery(options) => eval::gallery(&ws, &options),
         Command::Demo(options) => demo::run(&ws, &options),

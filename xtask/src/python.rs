@@ -74,3 +74,100 @@ pub fn make_test_models(ws: &Workspace) -> Result<PathBuf> {
     println!("models: {}", out.display());
     Ok(out)
 }
+
+/// The per-machine cache of the diffusion fixture: `$ONNXFX_DIFFUSION_CACHE`, else
+/// `$XDG_CACHE_HOME/onnxfx/diffusion`, else `~/.cache/onnxfx/diffusion`. CI runs on fresh clones, so
+/// target/ would rebuild the 5 GB torch venv on every run; the cache keeps it per machine.
+fn diffusion_cache() -> Result<PathBuf> {
+    let non_empty = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if let Some(dir) = non_empty("ONNXFX_DIFFUSION_CACHE") {
+        return Ok(PathBuf::from(dir));
+    }
+    let base = match non_empty("XDG_CACHE_HOME") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(non_empty("HOME").context("HOME is not set")?).join(".cache"),
+    };
+    Ok(base.join("onnxfx").join("diffusion"))
+}
+
+/// The tiny diffusion pipelines and diffusers' reference runs (scripts/make_tiny_diffusion.py), built
+/// once per machine and kept under a key of the script's and the requirements' hashes: a change to
+/// either builds a new fixture; an unchanged one costs nothing. Returns the fixture folder.
+pub fn make_tiny_diffusion(ws: &Workspace) -> Result<PathBuf> {
+    cmd::step("models: tiny diffusion pipeline and the diffusers reference");
+    let script = ws.scripts().join("make_tiny_diffusion.py");
+    let requirements = ws.scripts().join("requirements-diffusion.txt");
+    let req_hash = sha256_file(&requirements)?;
+    let key = format!("{}{}", sha256_file(&script)?, req_hash);
+    let key = crate::fetch::sha256_bytes(key.as_bytes());
+    let cache = diffusion_cache()?;
+    fs::create_dir_all(&cache).with_context(|| format!("creating {}", cache.display()))?;
+    let lock = fs::File::create(cache.join("lock")).context("creating the cache lock file")?;
+    lock.lock().context("locking the diffusion cache")?;
+    let out = cache.join(format!("tiny-{}", &key[..16]));
+    if out.join("versions.json").is_file() {
+        println!("models: reusing {}", out.display());
+        return Ok(out);
+    }
+    let started = std::time::Instant::now();
+    let venv = cache.join(format!("venv-{}", &req_hash[..16]));
+    let python = venv.join("bin").join("python");
+    let stamp = venv.join(".complete");
+    if !stamp.is_file() {
+        if venv.exists() {
+            fs::remove_dir_all(&venv).context("removing a half-made venv")?;
+        }
+        let mut create = Command::new("python3");
+        create.args(["-m", "venv"]).arg(&venv);
+        if cmd::run(&mut create).is_err() {
+            apt::ensure(&["python3-venv"])?;
+            if venv.exists() {
+                fs::remove_dir_all(&venv).context("removing a half-made venv")?;
+            }
+            cmd::run(&mut create)?;
+        }
+        cmd::run(
+            Command::new(&python)
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "--disable-pip-version-check",
+                    "--progress-bar",
+                    "off",
+                    "--only-binary=:all:",
+                    "--require-hashes",
+                    "-r",
+                ])
+                .arg(&requirements),
+        )?;
+        write_atomically(&stamp, b"ok")?;
+        println!(
+            "models: diffusion venv installed in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let build = std::time::Instant::now();
+    cmd::run(
+        Command::new(&python)
+            .arg(&script)
+            .arg(&out)
+            .env("HF_HUB_OFFLINE", "1")
+            .env("PYTHONWARNINGS", "ignore"),
+    )?;
+    println!(
+        "models: tiny diffusion fixture built in {:.0} s: {}",
+        build.elapsed().as_secs_f64(),
+        out.display()
+    );
+    // Older fixtures of this cache are stale by construction.
+    for entry in fs::read_dir(&cache)?.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let stale_fixture = name.starts_with("tiny-") && entry.path() != out;
+        let stale_venv = name.starts_with("venv-") && entry.path() != venv;
+        if stale_fixture || stale_venv {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+    Ok(out)
+}

@@ -11,6 +11,12 @@ pub fn run(ws: &Workspace) -> Result<()> {
     apt::ensure_libclang()?;
     let deps = fetch::run(ws)?;
     let test_models = python::make_test_models(ws)?;
+    let diffusion_started = std::time::Instant::now();
+    let tiny_diffusion = python::make_tiny_diffusion(ws)?;
+    println!(
+        "test: diffusion fixture ready in {:.1} s",
+        diffusion_started.elapsed().as_secs_f64()
+    );
     // The zoo goes into the bundle: the task nodes' tests render its models.
     let started = std::time::Instant::now();
     let zoo = zoo::run(ws, &zoo::Options::default())?;
@@ -64,12 +70,14 @@ pub fn run(ws: &Workspace) -> Result<()> {
         .env("ONNXFX_TEST_DATA", ws.deps_dir())
         .env("ONNXFX_PYTHON", ws.pyenv_python())
         .env("ONNXFX_MLT_ROOT", &mlt_root)
-        .env("ONNXFX_ZOO", &zoo);
+        .env("ONNXFX_ZOO", &zoo)
+        .env("ONNXFX_TINY_DIFFUSION", &tiny_diffusion);
     cmd::run(&mut test)?;
 
     eval::quality_check(ws, &zoo)?;
 
     validate(ws, &bundle, &test_models)?;
+    validate_generative(ws, &bundle, &tiny_diffusion)?;
 
     // The release archive builds (bundle, licences, file manifest, checksum).
     package::dist(ws, &package::DistOptions::default())?;
@@ -82,6 +90,37 @@ pub fn run(ws: &Workspace) -> Result<()> {
     };
     bench::measure(ws, &deps, &bundle, &test_models, &quick)?;
     println!("\ntest: all checks passed");
+    Ok(())
+}
+
+/// `ofx-host validate` on the Generative (diffusion) effect at level 10 with the tiny img2img pipeline,
+/// two steps at a 64-pixel working size so its thousands of renders stay fast; report in
+/// `target/validate-generative-report.json`.
+fn validate_generative(
+    ws: &Workspace,
+    bundle: &std::path::Path,
+    tiny: &std::path::Path,
+) -> Result<()> {
+    cmd::step("test: ofx-host validate on the Generative effect (level 10)");
+    let report = ws.target.join("validate-generative-report.json");
+    let start = std::time::Instant::now();
+    cmd::run(
+        std::process::Command::new(ws.ofx_host_bin())
+            .arg("validate")
+            .arg(bundle)
+            .args(["--plugin", "io.github.onnxfx.Generative"])
+            .args(["--level", VALIDATE_LEVEL, "--seed", "1"])
+            .arg("--param")
+            .arg(format!("pipelineDir={}", tiny.join("tiny-sd").display()))
+            .args(["--param", "steps=2", "--param", "workingSize=64"])
+            .arg("--json")
+            .arg(&report),
+    )?;
+    println!(
+        "test: Generative validation took {:.1} s; report {}",
+        start.elapsed().as_secs_f64(),
+        report.display()
+    );
     Ok(())
 }
 

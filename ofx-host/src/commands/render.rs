@@ -21,6 +21,21 @@ use crate::timings::{FrameTiming, Timings, ms};
 const SOURCE: &str = "Source";
 
 /// Checks the command line before any plugin code runs.
+/// The `--clip NAME=PATH` pairs.
+fn extra_clips(args: &RenderArgs) -> Result<Vec<(String, PathBuf)>, CliError> {
+    args.clips
+        .iter()
+        .map(|c| match c.split_once('=') {
+            Some((name, path)) if !name.is_empty() && !path.is_empty() && name != SOURCE => {
+                Ok((name.to_owned(), PathBuf::from(path)))
+            }
+            _ => Err(CliError::Usage(format!(
+                "--clip {c:?}: expected NAME=PATH for an input clip other than {SOURCE}"
+            ))),
+        })
+        .collect()
+}
+
 fn check(args: &RenderArgs, range: FrameRange) -> Result<Vec<(String, String)>, CliError> {
     let output = args.output.to_string_lossy();
     if range.len() > 1 && !frames::has_pattern(&output) {
@@ -52,6 +67,14 @@ pub fn run(args: &RenderArgs, _out: &mut dyn Write, err: &mut dyn Write) -> Resu
         .describe_in_context(ctx)
         .map_err(|e| with_messages(err, e))?;
     report::messages(err, &plugin.take_messages()).map_err(io)?;
+    for (name, _) in extra_clips(args)? {
+        if described.clip(&name).is_none_or(|c| c.name == "Output") {
+            return Err(CliError::Usage(format!(
+                "{} has no input clip {name} in this context (--clip)",
+                args.plugin
+            )));
+        }
+    }
     if described.clip(SOURCE).is_none() {
         return Err(CliError::Usage(format!(
             "{} has no {SOURCE} clip in this context for --input",
@@ -115,6 +138,20 @@ fn premultiplication(loaded: &imageio::Loaded) -> Premultiplication {
     }
 }
 
+/// The images of a numbered file sequence by frame; frames without a file have none.
+fn frame_source(pattern: PathBuf) -> ofx_sdk::host::FrameSource {
+    std::sync::Arc::new(move |time: f64| {
+        if time.fract() != 0.0 || !time.is_finite() {
+            return None;
+        }
+        let path = frame_path(&pattern, time as i64);
+        if !path.is_file() {
+            return None;
+        }
+        imageio::read(&path).ok().map(|loaded| loaded.image)
+    })
+}
+
 /// Parameters, sources and the sequence of renders.
 fn drive(
     args: &RenderArgs,
@@ -159,6 +196,21 @@ fn drive(
     instance
         .set_source(SOURCE, first.image)
         .map_err(|e| with_messages(err, e))?;
+    for (name, path) in extra_clips(args)? {
+        let loaded = imageio::read(&frame_path(&path, range.first))?;
+        instance
+            .set_source(&name, loaded.image)
+            .map_err(|e| with_messages(err, e))?;
+    }
+    // Numbered files are frames in time too: a temporal plugin gets the neighbours it asks for.
+    let sequences = std::iter::once((SOURCE.to_owned(), args.input.clone()))
+        .chain(extra_clips(args)?)
+        .filter(|(_, path)| frames::has_pattern(&path.to_string_lossy()));
+    for (name, pattern) in sequences {
+        instance
+            .set_source_frames(&name, frame_source(pattern))
+            .map_err(|e| with_messages(err, e))?;
+    }
     let read_ms = ms(read_start.elapsed());
     report::messages(err, &instance.take_messages()).map_err(io)?;
 
@@ -193,6 +245,14 @@ fn render_frames(
                 .set_source(SOURCE, loaded.image)
                 .map_err(|e| with_messages(err, e))?;
             read_ms = ms(start.elapsed());
+        }
+        for (name, path) in extra_clips(args)? {
+            if frame != range.first && frames::has_pattern(&path.to_string_lossy()) {
+                let loaded = imageio::read(&frame_path(&path, frame))?;
+                instance
+                    .set_source(&name, loaded.image)
+                    .map_err(|e| with_messages(err, e))?;
+            }
         }
         let report = instance.render_with_report(frame as f64, options);
         report::messages(err, &instance.take_messages()).map_err(io)?;

@@ -172,8 +172,15 @@ pub(crate) struct Sequence {
     pub scale: f64,
 }
 
+/// Gives a clip's image at a frame, or `None` where the clip has none (before its first frame ...).
+pub type FrameSource = Arc<dyn Fn(f64) -> Option<Image> + Send + Sync>;
+
 pub(crate) struct State {
     pub sources: BTreeMap<String, Arc<Image>>,
+    /// Frame sources by clip: the images of other frames that GetFramesNeeded asks for.
+    pub providers: BTreeMap<String, FrameSource>,
+    /// Frames from the sources, by (clip, frame bits, scale bits), oldest first.
+    pub frame_cache: Vec<((String, u64, u64), Arc<Image>)>,
     /// Source images resampled for a render scale, by clip.
     pub scaled: BTreeMap<String, (f64, Arc<Image>)>,
     pub prefs: Option<Prefs>,
@@ -358,6 +365,8 @@ impl Instance {
         };
         let state = State {
             sources: BTreeMap::new(),
+            providers: BTreeMap::new(),
+            frame_cache: Vec::new(),
             scaled: BTreeMap::new(),
             prefs: None,
             sequence: None,
@@ -463,6 +472,22 @@ impl Instance {
     /// connected sends `InstanceChanged` for the clip.
     pub fn set_source(&self, clip: &str, image: Image) -> Result<(), HostError> {
         self.inner.set_source(clip, Some(Arc::new(image)))
+    }
+
+    /// Gives an input clip its frames in time: when the plugin has temporal clip access, each render
+    /// asks it GetFramesNeeded and hands it the images of those frames that `source` has; other times
+    /// get no image. The clip's image at the rendered frame is still the one [`Instance::set_source`]
+    /// set.
+    pub fn set_source_frames(&self, clip: &str, source: FrameSource) -> Result<(), HostError> {
+        let _serial = self.inner.core.serial();
+        let mut st = self.inner.state()?;
+        let cname = CString::new(clip).map_err(|_| HostError::UnknownClip(clip.to_owned()))?;
+        if self.inner.effect.clip(&cname).is_none_or(|c| c.is_output()) {
+            return Err(HostError::UnknownClip(clip.to_owned()));
+        }
+        st.frame_cache.retain(|((c, _, _), _)| c != clip);
+        st.providers.insert(clip.to_owned(), source);
+        Ok(())
     }
 
     /// Disconnects an input clip.

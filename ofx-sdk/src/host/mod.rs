@@ -52,7 +52,7 @@ pub use describe::{
 pub use error::HostError;
 pub use host_desc::HOST_NAME;
 pub use image::Image;
-pub use instance::{CreateMode, DestroyReport, Instance, RenderOptions, RenderReport};
+pub use instance::{CreateMode, DestroyReport, FrameSource, Instance, RenderOptions, RenderReport};
 pub use library::{Library, LoadOptions, PluginInfo, RejectedPlugin, find_plugin};
 pub use message::{Message, MessageLevel, take_orphan_messages};
 pub use objects::Progress;

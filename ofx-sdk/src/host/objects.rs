@@ -154,6 +154,12 @@ pub(crate) struct ClipImage {
     pub depth_label: Option<CString>,
     /// Changes whenever the pixels do (`kOfxImagePropUniqueIdentifier`).
     pub unique_id: String,
+    /// Whether this is the image of the frame being rendered (others are frames in time that
+    /// GetFramesNeeded asked for).
+    pub current: bool,
+    /// Whether the clip serves frames by time (a frame source is set): a time it has no image for gets
+    /// none, instead of the current frame's image.
+    pub temporal: bool,
 }
 
 /// A clip descriptor or instance clip.
@@ -181,24 +187,33 @@ impl ClipNode {
         }
     }
 
-    /// The image of the render this thread works for; a thread outside any render (one the plugin
-    /// started itself) gets the image when exactly one render is in progress.
-    pub(crate) fn image(&self) -> Option<ClipImage> {
+    /// The image at `time` of the render this thread works for; a thread outside any render (one the
+    /// plugin started itself) gets the images of the render when exactly one is in progress. Without an
+    /// image at `time`, the current frame's image answers, unless the clip serves frames by time.
+    pub(crate) fn image_at(&self, time: f64) -> Option<ClipImage> {
         let slot = RenderSlot::get();
         let images = lock(&self.images);
-        images
+        let mut mine: Vec<&ClipImage> = images
             .iter()
-            .find(|(s, _)| *s == slot && slot != 0)
-            .or_else(|| match images.as_slice() {
-                [one] => Some(one),
-                _ => None,
-            })
-            .map(|(_, i)| i.clone())
+            .filter(|(s, _)| *s == slot && slot != 0)
+            .map(|(_, i)| i)
+            .collect();
+        if mine.is_empty() {
+            let first = images.first().map(|(s, _)| *s);
+            if images.iter().all(|(s, _)| Some(*s) == first) {
+                mine = images.iter().map(|(_, i)| i).collect();
+            }
+        }
+        mine.iter()
+            .find(|i| i.time == time)
+            .or_else(|| mine.iter().find(|i| i.current && !i.temporal))
+            .map(|i| (*i).clone())
     }
 
+    /// Hands `image` to the render of `slot`, replacing the one it had at the same time.
     pub(crate) fn set_image(&self, slot: u64, image: ClipImage) {
         let mut images = lock(&self.images);
-        images.retain(|(s, _)| *s != slot);
+        images.retain(|(s, i)| *s != slot || i.time != image.time);
         images.push((slot, image));
     }
 

@@ -24,6 +24,24 @@ use super::props::PropertySet;
 /// `kOfxImageEffectOutputClipName`.
 const OUTPUT: &str = "Output";
 
+/// Frames from frame sources kept between renders (a temporal effect asks for the same neighbours again).
+const FRAME_CACHE: usize = 16;
+
+/// The whole frames in `ranges` other than `time`, at most 64 (a plugin asking for more is clamped).
+fn frames_in(ranges: &[(f64, f64)], time: f64) -> Vec<f64> {
+    let mut frames: Vec<f64> = Vec::new();
+    for (a, b) in ranges {
+        let mut f = a.ceil();
+        while f <= *b && frames.len() < 64 {
+            if f != time && !frames.contains(&f) {
+                frames.push(f);
+            }
+            f += 1.0;
+        }
+    }
+    frames
+}
+
 /// Larger outputs are refused: a region of definition this big is a plugin bug, not a picture.
 const MAX_PIXELS: f64 = (1u64 << 28) as f64;
 
@@ -357,8 +375,67 @@ impl InstanceInner {
                     time,
                     depth_label: options.image_depth_label.clone(),
                     unique_id: format!("{:x}-{}-{}", self.effect.id(), input.name, st.serial),
+                    current: true,
+                    temporal: st.providers.contains_key(&input.name),
                 },
             );
+        }
+        // Frames in time: what GetFramesNeeded asks of each clip with a frame source.
+        if self.core.description.temporal_clip_access
+            && !st.providers.is_empty()
+            && !options.withhold_source_images
+        {
+            let needed = self.frames_needed(time, &inputs)?;
+            for input in &inputs {
+                let Some(provider) = st.providers.get(&input.name).cloned() else {
+                    continue;
+                };
+                let comps = prefs
+                    .components
+                    .get(&input.name)
+                    .copied()
+                    .unwrap_or(options.components);
+                for frame in needed
+                    .get(&input.name)
+                    .map(|ranges| frames_in(ranges, time))
+                    .unwrap_or_default()
+                {
+                    let Some(image) =
+                        self.frame_image(&mut st, &input.name, &provider, frame, scale)
+                    else {
+                        continue;
+                    };
+                    let whole = RectI::new(0, 0, to_i32(image.width()), to_i32(image.height()));
+                    let buffer =
+                        PixelBuffer::new(prefs.depth, comps, whole, options.negative_row_bytes)
+                            .ok_or_else(|| {
+                                HostError::OutOfMemory(format!("the {} image", input.name))
+                            })?;
+                    // SAFETY: the buffer is new; no plugin has it yet.
+                    unsafe { buffer.fill_from(&image, whole) };
+                    st.serial += 1;
+                    input.clip.set_image(
+                        slot,
+                        ClipImage {
+                            buffer: Arc::new(buffer),
+                            rod_pixels: whole,
+                            premultiplication: source_premult(options, comps),
+                            render_scale: scale,
+                            field: options.field,
+                            time: frame,
+                            depth_label: options.image_depth_label.clone(),
+                            unique_id: format!(
+                                "{:x}-{}-{}",
+                                self.effect.id(),
+                                input.name,
+                                st.serial
+                            ),
+                            current: false,
+                            temporal: true,
+                        },
+                    );
+                }
+            }
         }
         let out_comps = prefs
             .components
@@ -393,6 +470,8 @@ impl InstanceInner {
                 time,
                 depth_label: options.image_depth_label.clone(),
                 unique_id: format!("{:x}-Output-{}", self.effect.id(), st.serial),
+                current: true,
+                temporal: false,
             },
         );
         let in_sequence = st.sequence.is_some();
@@ -551,6 +630,76 @@ impl InstanceInner {
                 .props
                 .set_doubles(ofx_str!(kOfxImageEffectPropProjectExtent), &size);
         }
+    }
+
+    /// GetFramesNeeded: the frame ranges each input clip needs for the frame at `time` (the default
+    /// answer, the frame itself, when the plugin does not trap the action).
+    fn frames_needed(
+        &self,
+        time: f64,
+        inputs: &[Input],
+    ) -> Result<BTreeMap<String, Vec<(f64, f64)>>, HostError> {
+        let a = action::in_args();
+        a.define_double(ofx_str!(kOfxPropTime), time);
+        let a = a.register();
+        let out = action::out_args();
+        for i in inputs {
+            out.define_doubles(
+                &suffixed("OfxImageClipPropFrameRange_", &i.clip.name),
+                &[time, time],
+            );
+        }
+        let out = out.register();
+        let action = ofx_str!(kOfxImageEffectActionGetFramesNeeded);
+        self.run(action, Some(&a), Some(&out), || {
+            format!("frames needed for frame {time}")
+        })?;
+        let mut needed = BTreeMap::new();
+        for i in inputs {
+            let values = out
+                .doubles(&suffixed("OfxImageClipPropFrameRange_", &i.clip.name))
+                .unwrap_or_default();
+            let ranges: Vec<(f64, f64)> = values
+                .chunks_exact(2)
+                .map(|r| (r[0].min(r[1]), r[0].max(r[1])))
+                .filter(|(a, b)| a.is_finite() && b.is_finite())
+                .collect();
+            needed.insert(i.name.clone(), ranges);
+        }
+        Ok(needed)
+    }
+
+    /// The image of `clip` at `frame` from its frame source, at the render scale (a few kept).
+    fn frame_image(
+        &self,
+        st: &mut State,
+        clip: &str,
+        provider: &super::instance::FrameSource,
+        frame: f64,
+        scale: f64,
+    ) -> Option<Arc<Image>> {
+        let key = (clip.to_owned(), frame.to_bits(), scale.to_bits());
+        if let Some(image) = st
+            .frame_cache
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, i)| i)
+        {
+            return Some(Arc::clone(image));
+        }
+        let image = provider(frame)?;
+        let image = if scale == 1.0 {
+            image
+        } else {
+            let (w, h) = scaled_size(image.width(), image.height(), scale);
+            image.resized(w, h)
+        };
+        let image = Arc::new(image);
+        st.frame_cache.push((key, Arc::clone(&image)));
+        if st.frame_cache.len() > FRAME_CACHE {
+            st.frame_cache.remove(0);
+        }
+        Some(image)
     }
 
     fn scaled_source(&self, st: &mut State, input: &Input, scale: f64) -> Arc<Image> {

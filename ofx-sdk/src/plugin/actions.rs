@@ -26,10 +26,11 @@ pub enum Action {
     IsIdentity,
     InstanceChanged,
     PurgeCaches,
+    GetFramesNeeded,
 }
 
 impl Action {
-    const NAMES: [(Action, &'static CStr); 15] = [
+    const NAMES: [(Action, &'static CStr); 16] = [
         (Action::Load, ofx_str!(kOfxActionLoad)),
         (Action::Unload, ofx_str!(kOfxActionUnload)),
         (Action::Describe, ofx_str!(kOfxActionDescribe)),
@@ -66,6 +67,10 @@ impl Action {
         ),
         (Action::InstanceChanged, ofx_str!(kOfxActionInstanceChanged)),
         (Action::PurgeCaches, ofx_str!(kOfxActionPurgeCaches)),
+        (
+            Action::GetFramesNeeded,
+            ofx_str!(kOfxImageEffectActionGetFramesNeeded),
+        ),
     ];
 
     pub fn from_cstr(name: &CStr) -> Option<Action> {
@@ -203,6 +208,33 @@ pub struct RegionsOfInterest {
 impl RegionsOfInterest {
     pub fn set(&mut self, clip: &CStr, region: RectD) {
         self.regions.push((clip.to_owned(), region));
+    }
+}
+
+/// `kOfxImageEffectActionGetFramesNeeded` (only sent to effects with temporal clip access).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FramesNeededArgs {
+    pub time: f64,
+}
+
+impl FramesNeededArgs {
+    pub(crate) fn read(args: &PropertySet<'_>) -> Result<Self> {
+        Ok(FramesNeededArgs {
+            time: args.get_double(ofx_str!(kOfxPropTime), 0)?,
+        })
+    }
+}
+
+/// The frames of each input clip an effect needs to render one frame, answered to GetFramesNeeded:
+/// inclusive ranges in the clip's time. Clips left out get the host's default (the frame itself).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FramesNeeded {
+    pub(crate) ranges: Vec<(CString, Vec<(f64, f64)>)>,
+}
+
+impl FramesNeeded {
+    pub fn set(&mut self, clip: &CStr, ranges: &[(f64, f64)]) {
+        self.ranges.push((clip.to_owned(), ranges.to_vec()));
     }
 }
 

@@ -4,8 +4,9 @@
 use std::ffi::{CStr, c_void};
 
 use super::actions::{
-    BeginSequenceRenderArgs, ClipPreferences, Identity, InstanceChangedArgs, IsIdentityArgs,
-    RegionOfDefinitionArgs, RegionsOfInterest, RegionsOfInterestArgs, RenderArgs,
+    BeginSequenceRenderArgs, ClipPreferences, FramesNeeded, FramesNeededArgs, Identity,
+    InstanceChangedArgs, IsIdentityArgs, RegionOfDefinitionArgs, RegionsOfInterest,
+    RegionsOfInterestArgs, RenderArgs,
 };
 use crate::error::{ActionError, Error, Result};
 use crate::ofx_str;
@@ -69,6 +70,17 @@ pub trait Effect: Sized + Send + Sync + 'static {
         Ok(())
     }
 
+    /// `kOfxImageEffectActionGetFramesNeeded` (effects with temporal clip access): the frames of each
+    /// input clip one output frame needs; leave `frames` empty for the host's default (the same frame).
+    fn frames_needed(
+        &self,
+        _instance: &EffectInstance<'_>,
+        _args: &FramesNeededArgs,
+        _frames: &mut FramesNeeded,
+    ) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
     /// `kOfxImageEffectActionIsIdentity`; `Some` names the clip the output would equal.
     fn is_identity(
         &self,
@@ -116,6 +128,17 @@ pub trait Effect: Sized + Send + Sync + 'static {
     fn purge_caches(&self, _instance: &EffectInstance<'_>) -> Result<(), Self::Error> {
         Ok(())
     }
+}
+
+/// `kOfxImageEffectInstancePropSequentialRender`'s values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SequentialRender {
+    /// Frames may be rendered in any order, on any instance.
+    No = 0,
+    /// Frames must be rendered in order, from the first, on one instance.
+    Required = 1,
+    /// In order is better (state carried between frames), but any order works.
+    Preferred = 2,
 }
 
 /// A clip an effect declares in describe-in-context.
@@ -217,6 +240,16 @@ impl<'a> EffectDescriptor<'a> {
         )
     }
 
+    /// Whether frames must be rendered in order on one instance
+    /// (`kOfxImageEffectInstancePropSequentialRender`): recurrent effects carry state between frames.
+    pub fn set_sequential_render(&self, sequential: SequentialRender) -> Result<()> {
+        self.props.set_int(
+            ofx_str!(kOfxImageEffectInstancePropSequentialRender),
+            0,
+            sequential as i32,
+        )
+    }
+
     pub fn set_supports_multiple_clip_depths(&self, enabled: bool) -> Result<()> {
         self.props.set_int(
             ofx_str!(kOfxImageEffectPropSupportsMultipleClipDepths),
@@ -243,6 +276,24 @@ impl<'a> EffectDescriptor<'a> {
             .get_string(ofx_str!(kOfxPluginPropFilePath), 0)
             .ok()
             .filter(|p| !p.is_empty())
+    }
+
+    /// Declares a clip with temporal access (`kOfxImageEffectPropTemporalClipAccess`) and/or as a mask
+    /// (`kOfxImageClipPropIsMask`).
+    pub fn define_clip_with(
+        &self,
+        def: &ClipDef<'_>,
+        temporal_access: bool,
+        is_mask: bool,
+    ) -> Result<PropertySet<'a>> {
+        let props = self.define_clip(def)?;
+        props.set_int(
+            ofx_str!(kOfxImageEffectPropTemporalClipAccess),
+            0,
+            i32::from(temporal_access),
+        )?;
+        props.set_int(ofx_str!(kOfxImageClipPropIsMask), 0, i32::from(is_mask))?;
+        Ok(props)
     }
 
     /// Declares a clip (describe in context).

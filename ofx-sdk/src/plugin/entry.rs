@@ -6,9 +6,9 @@ use std::ffi::{CStr, CString, c_char, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use super::actions::{
-    Action, BeginSequenceRenderArgs, ClipPreferences, InstanceChangedArgs, IsIdentityArgs,
-    RegionOfDefinitionArgs, RegionsOfInterest, RegionsOfInterestArgs, RenderArgs,
-    per_clip_property,
+    Action, BeginSequenceRenderArgs, ClipPreferences, FramesNeeded, FramesNeededArgs,
+    InstanceChangedArgs, IsIdentityArgs, RegionOfDefinitionArgs, RegionsOfInterest,
+    RegionsOfInterestArgs, RenderArgs, per_clip_property,
 };
 use super::effect::{Effect, EffectDescriptor, EffectInstance};
 use super::host;
@@ -265,6 +265,22 @@ fn run_action<E: Effect>(
             for (clip, rect) in &rois.regions {
                 if let Some(name) = per_clip_property("OfxImageClipPropRoI_", clip) {
                     out.set_rect_d(&name, *rect)?;
+                }
+            }
+            Ok(Status::OK)
+        }
+        Action::GetFramesNeeded => {
+            let args = FramesNeededArgs::read(&in_props()?)?;
+            let mut frames = FramesNeeded::default();
+            effect.frames_needed(instance, &args, &mut frames)?;
+            if frames.ranges.is_empty() {
+                return Ok(Status::REPLY_DEFAULT);
+            }
+            let out = out_props()?;
+            for (clip, ranges) in &frames.ranges {
+                if let Some(name) = per_clip_property("OfxImageClipPropFrameRange_", clip) {
+                    let flat: Vec<f64> = ranges.iter().flat_map(|(a, b)| [*a, *b]).collect();
+                    out.set_doubles(&name, &flat)?;
                 }
             }
             Ok(Status::OK)

@@ -11,10 +11,11 @@ pub mod instance;
 pub mod location;
 
 pub use actions::{
-    BeginSequenceRenderArgs, ChangeReason, ClipPreferences, Identity, InstanceChangedArgs,
-    IsIdentityArgs, RegionOfDefinitionArgs, RegionsOfInterest, RegionsOfInterestArgs, RenderArgs,
+    BeginSequenceRenderArgs, ChangeReason, ClipPreferences, FramesNeeded, FramesNeededArgs,
+    Identity, InstanceChangedArgs, IsIdentityArgs, RegionOfDefinitionArgs, RegionsOfInterest,
+    RegionsOfInterestArgs, RenderArgs,
 };
-pub use effect::{ClipDef, Effect, EffectDescriptor, EffectInstance};
+pub use effect::{ClipDef, Effect, EffectDescriptor, EffectInstance, SequentialRender};
 pub use export::PluginEntry;
 pub use location::library_path;
 

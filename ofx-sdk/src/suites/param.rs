@@ -507,6 +507,26 @@ impl<'a> Param<'a> {
             })
     }
 
+    /// Sets a double parameter (a value the plugin suggests, such as a model's default).
+    pub fn set_double(&self, value: f64) -> Result<()> {
+        self.expect_type(&[ofx_str!(kOfxParamTypeDouble)])?;
+        // SAFETY: the type check guarantees the host reads exactly one double.
+        let status = unsafe { suite_call!(self.suite, paramSetValue(self.handle, value)) };
+        self.check("paramSetValue", status)
+    }
+
+    /// Sets an integer, boolean or choice parameter.
+    pub fn set_int(&self, value: i32) -> Result<()> {
+        self.expect_type(&[
+            ofx_str!(kOfxParamTypeInteger),
+            ofx_str!(kOfxParamTypeBoolean),
+            ofx_str!(kOfxParamTypeChoice),
+        ])?;
+        // SAFETY: the type check guarantees the host reads exactly one int.
+        let status = unsafe { suite_call!(self.suite, paramSetValue(self.handle, value)) };
+        self.check("paramSetValue", status)
+    }
+
     /// Sets a string parameter (an info field the plugin fills in).
     pub fn set_string(&self, value: &str) -> Result<()> {
         self.expect_type(&[ofx_str!(kOfxParamTypeString)])?;

@@ -219,9 +219,10 @@ unsafe extern "C" fn clip_get_image(
         if out.is_null() {
             return Err(Status::ERR_VALUE);
         }
-        // The whole image is handed out whatever the region; without temporal access every time gets
-        // the current frame.
-        let Some(image) = clip.image() else {
+        // The whole image is handed out whatever the region. A clip without a frame source answers
+        // every time with the current frame; one with a source answers the frames GetFramesNeeded asked
+        // for, and no other.
+        let Some(image) = clip.image_at(time) else {
             tracing::debug!(clip = ?clip.name, time, "clipGetImage on a clip with no image");
             return Err(Status::FAILED);
         };
@@ -331,6 +332,8 @@ mod tests {
                     time: 1.0,
                     depth_label: None,
                     unique_id: "u1".into(),
+                    current: true,
+                    temporal: false,
                 },
             );
             assert_eq!(get(clip.ptr(), 1.0, std::ptr::null(), &mut img), 0);

@@ -253,6 +253,55 @@ def reshape_64():
     )
 
 
+def out_of_memory():
+    # Identity on small frames (the plugin's 64x64 probe included); from 256x256 pixels up it expands
+    # the image by 2^40 along a new axis before reducing it back, an allocation no machine can make:
+    # ONNX Runtime's arena fails the way it does when memory runs out, at once and without touching
+    # any memory. The expansion is 1 + floor(H*W / 65536) * 2^40 copies.
+    ints = lambda name, values: numpy_helper.from_array(np.array(values, dtype=np.int64), name)
+    nodes = [
+        helper.make_node("Shape", ["image"], ["dims"]),
+        helper.make_node("Gather", ["dims", "two"], ["h"], axis=0),
+        helper.make_node("Gather", ["dims", "three"], ["w"], axis=0),
+        helper.make_node("Mul", ["h", "w"], ["area"]),
+        helper.make_node("Div", ["area", "threshold"], ["large"]),
+        helper.make_node("Mul", ["large", "huge"], ["extra"]),
+        helper.make_node("Add", ["extra", "one"], ["copies"]),
+        helper.make_node("Concat", ["ones", "copies"], ["target"], axis=0),
+        helper.make_node("Unsqueeze", ["image", "last"], ["x5"]),
+        helper.make_node("Expand", ["x5", "target"], ["expanded"]),
+        helper.make_node("ReduceMax", ["expanded"], ["output"], axes=[4], keepdims=0),
+    ]
+    return model(
+        "out_of_memory",
+        nodes,
+        [image("image", 3)],
+        [image("output", 3)],
+        [
+            ints("two", [2]),
+            ints("three", [3]),
+            ints("threshold", [65536]),
+            ints("huge", [1 << 40]),
+            ints("one", [1]),
+            ints("ones", [1, 1, 1, 1]),
+            ints("last", [4]),
+        ],
+    )
+
+
+def check_allocation_fails(path, shape):
+    """The model's run on `shape` fails in ONNX Runtime's allocator (what the plugin reports as out
+    of memory)."""
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    try:
+        session.run(None, {"image": np.zeros(shape, dtype=np.float32)})
+    except Exception as e:  # onnxruntime raises its own Fail type
+        assert "Failed to allocate memory" in str(e), f"{path.name}: {e}"
+        print(f"  {path.name:24} fails to allocate on {list(shape)}, as it should")
+        return
+    raise AssertionError(f"{path.name}: ran on {shape}; expected an allocation failure")
+
+
 def invert_fp16():
     # invert with float16 input and output: the node converts at the boundary.
     return model(
@@ -305,6 +354,7 @@ WRONG_FOR_IMAGES = {
     "fixed_64": (fixed_64, (1, 3, 64, 64), lambda x: [1 - x]),
     "nan_output": (nan_output, (1, 3, 8, 12), lambda x: [np.sqrt(x - 2)]),
     "reshape_64": (reshape_64, (1, 3, 64, 64), lambda x: [x]),
+    "out_of_memory": (out_of_memory, (1, 3, 64, 64), lambda x: [x]),
 }
 
 
@@ -669,6 +719,8 @@ def main(argv):
         onnx.checker.check_model(m, full_check=True)
         onnx.save(m, path)
         check_runs(path, shape, expect, rng)
+
+    check_allocation_fails(out / "out_of_memory.onnx", (1, 3, 300, 451))
 
     print("files that are not models:")
     corrupt = out / "corrupt.onnx"

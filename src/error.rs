@@ -71,6 +71,18 @@ pub enum Error {
         reason: String,
     },
 
+    /// The runtime could not allocate what the model needs for this input, in main or device memory.
+    #[error(
+        "model {path} ran out of memory on {device} for a {shape} input ({reason}): lower Tile Size \
+         (or ONNXFX_TILE_BUDGET_MB), use a smaller frame or free memory"
+    )]
+    OutOfMemory {
+        path: PathBuf,
+        shape: String,
+        device: String,
+        reason: String,
+    },
+
     /// A diffusion pipeline folder that cannot be used (layout, configuration, sizes).
     #[error("diffusion pipeline {dir}: {reason}")]
     Pipeline { dir: PathBuf, reason: String },
@@ -107,7 +119,7 @@ impl ActionError for Error {
         match self {
             Error::Ofx(e) => e.status(),
             Error::UnsupportedImage(_) => Status::ERR_IMAGE_FORMAT,
-            Error::FrameTooLarge { .. } => Status::ERR_MEMORY,
+            Error::FrameTooLarge { .. } | Error::OutOfMemory { .. } => Status::ERR_MEMORY,
             Error::Runtime { .. } => Status::ERR_MISSING_HOST_FEATURE,
             // An abort is the host's own request: failing the render is the expected answer.
             _ => Status::FAILED,

@@ -117,6 +117,23 @@ fn an_output_that_does_not_fit_the_image_is_explained() {
 }
 
 #[test]
+fn running_out_of_memory_is_a_memory_error_that_says_what_to_lower() {
+    // out_of_memory.onnx asks ONNX Runtime for an impossible buffer on frames of 256x256 pixels and
+    // more: the arena's allocation failure, as when memory really runs out.
+    let run = render_bad(&test_model("out_of_memory.onnx"), &[]);
+    assert_mentions(
+        &run,
+        &[
+            "kOfxStatErrMemory",
+            "out_of_memory.onnx",
+            "ran out of memory on the CPU",
+            "Tile Size",
+            "Failed to allocate memory",
+        ],
+    );
+}
+
+#[test]
 fn an_image_of_an_unknown_pixel_depth_is_refused_as_an_image_format_error() {
     // The host labels its images with a depth nobody declared; the pixels stay float.
     let run = render_bad(

@@ -262,10 +262,23 @@ impl ImageModel {
             .map(|i| format_shape(&i.shape.iter().map(|d| as_dim(*d)).collect::<Vec<_>>()))
             .collect::<Vec<_>>()
             .join(" + ");
-        let failed = |reason: String| Error::Inference {
-            path: self.path.clone(),
-            shape: shape_text.clone(),
-            reason,
+        let failed = |reason: String, device: &str| {
+            // ONNX Runtime's messages end with a newline; ours go on after them.
+            let reason = reason.trim_end().to_owned();
+            if is_out_of_memory(&reason) {
+                Error::OutOfMemory {
+                    path: self.path.clone(),
+                    shape: shape_text.clone(),
+                    device: device.to_owned(),
+                    reason,
+                }
+            } else {
+                Error::Inference {
+                    path: self.path.clone(),
+                    shape: shape_text.clone(),
+                    reason,
+                }
+            }
         };
         let mut attempt =
             |session: &mut Session| self.run_on(session, inputs, outputs, &mut *consume);
@@ -288,9 +301,9 @@ impl ImageModel {
                     "{gpu} failed at run time ({reason}); running on the CPU"
                 ));
                 *runner = cpu;
-                attempt(&mut runner.session).map_err(|f| failed(f.into_reason()))
+                attempt(&mut runner.session).map_err(|f| failed(f.into_reason(), "the CPU"))
             }
-            Err(f) => Err(failed(f.into_reason())),
+            Err(f) => Err(failed(f.into_reason(), &device_name(runner.provider.name))),
         }
     }
 
@@ -439,4 +452,50 @@ fn with_f32_view(value: &DynValue, f: &mut TensorSink<'_>) -> std::result::Resul
 
 fn as_dim(v: usize) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Whether ONNX Runtime's message says an allocation failed: its CPU arena ("Failed to allocate
+/// memory"), the C++ allocator, CUDA and DirectML each word it their own way.
+fn is_out_of_memory(reason: &str) -> bool {
+    let reason = reason.to_ascii_lowercase();
+    [
+        "failed to allocate memory",
+        "bad_alloc",
+        "out of memory",
+        "cudaerrormemoryallocation",
+        "e_outofmemory",
+    ]
+    .iter()
+    .any(|needle| reason.contains(needle))
+}
+
+/// The device an execution provider runs on, for messages.
+fn device_name(provider: &str) -> String {
+    if provider.eq_ignore_ascii_case("cpu") {
+        "the CPU".to_owned()
+    } else {
+        format!("the GPU ({provider})")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allocation_failures_are_recognised_in_each_providers_words() {
+        for reason in [
+            "bfc_arena.cc:360 void* onnxruntime::BFCArena::AllocateRawInternal(size_t, bool, \
+             onnxruntime::Stream*) Failed to allocate memory for requested buffer of size 3570334",
+            "std::bad_alloc",
+            "CUDA failure 2: out of memory ; GPU=0",
+            "cudaErrorMemoryAllocation",
+            "DirectML: E_OUTOFMEMORY",
+        ] {
+            assert!(is_out_of_memory(reason), "{reason}");
+        }
+        assert!(!is_out_of_memory(
+            "Non-zero status code returned while running Reshape node"
+        ));
+    }
 }

@@ -508,6 +508,17 @@ fn tile_failed(e: Error, index: usize, count: usize, read: RectI) -> Error {
                 read.y2
             ),
         },
+        Error::OutOfMemory {
+            path,
+            shape,
+            device,
+            reason,
+        } if count > 1 => Error::OutOfMemory {
+            path,
+            shape,
+            device,
+            reason: format!("tile {} of {count}: {reason}", index + 1),
+        },
         other => other,
     }
 }

@@ -338,6 +338,8 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--features", type=int, default=32, help="denoiser: channels of its hidden layers")
+    parser.add_argument("--layers", type=int, default=10, help="denoiser: convolutions, first and last included")
     parser.add_argument("--patch", type=int, default=48, help="input patch side (low-resolution side for sr2)")
     parser.add_argument("--skimage-wheel", required=True)
     parser.add_argument("--scipy-wheel", required=True)
@@ -358,7 +360,7 @@ def main():
         weights /= weights.sum()
         next_batch = lambda: batch_sr(pairs, weights, rng, args.batch, args.patch)  # noqa: E731
     else:
-        net = Denoiser()
+        net = Denoiser(features=args.features, layers=args.layers)
         weights = np.array([im[1].shape[0] * im[1].shape[1] for im in images], dtype=np.float64)
         weights /= weights.sum()
         next_batch = lambda: batch_denoise(images, weights, rng, args.batch, args.patch, 55.0)  # noqa: E731

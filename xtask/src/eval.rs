@@ -19,10 +19,17 @@ pub struct Options {
     /// CI: no timings, no Real-ESRGAN x4plus, no card rewrite; the targets are still checked.
     #[arg(long)]
     pub quick: bool,
+    /// Also build and measure an opt-in model (its licence is shown first): `isnet`.
+    #[arg(long = "with", value_name = "NAME")]
+    pub with: Vec<String>,
 }
 
 #[derive(clap::Args, Default)]
-pub struct GalleryOptions {}
+pub struct GalleryOptions {
+    /// `--with isnet`: build the opt-in ISNet too (its licence is shown first) for the Matte sheet.
+    #[arg(long = "with", value_name = "NAME")]
+    pub with: Vec<String>,
+}
 
 /// A zoo model's task node, its choice index there and the input that gives a 1920x1080 output.
 struct Timed {
@@ -79,10 +86,15 @@ struct Setup {
     inputs: PathBuf,
 }
 
-fn setup(ws: &Workspace) -> Result<Setup> {
+fn setup(ws: &Workspace, with: &[String]) -> Result<Setup> {
     apt::ensure_libclang()?;
     let deps = fetch::run(ws)?;
-    let zoo = zoo::run(ws, &zoo::Options::default())?;
+    let zoo = zoo::run(
+        ws,
+        &zoo::Options {
+            with: with.to_vec(),
+        },
+    )?;
     let bundle = bundle::run(
         ws,
         &deps,
@@ -156,7 +168,7 @@ fn render(
 }
 
 pub fn run(ws: &Workspace, options: &Options) -> Result<()> {
-    let setup = setup(ws)?;
+    let setup = setup(ws, &options.with)?;
     let script = ws.scripts().join("eval_models.py");
     let speeds_path = setup.inputs.join("speeds.json");
     if !options.quick {
@@ -250,8 +262,8 @@ pub fn quality_check(ws: &Workspace, zoo: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn gallery(ws: &Workspace, _options: &GalleryOptions) -> Result<()> {
-    let setup = setup(ws)?;
+pub fn gallery(ws: &Workspace, options: &GalleryOptions) -> Result<()> {
+    let setup = setup(ws, &options.with)?;
     let out_dir = ws.root.join("docs/gallery");
     std::fs::create_dir_all(&out_dir)?;
     let renders = setup.inputs.join("gallery");

@@ -227,8 +227,20 @@ impl Melt {
     /// the scratch folder): frame 0 once, written as PNG. `sixteen_bit` asks for MLT's 16-bit image
     /// format (Short in OFX) and a 16-bit PNG.
     fn render(&self, input: &str, params: &[String], output: &str, sixteen_bit: bool) -> Output {
+        self.render_filter(FILTER, input, params, output, sixteen_bit)
+    }
+
+    /// [`Melt::render`] through another of our filters (`openfx.<plugin id>`).
+    fn render_filter(
+        &self,
+        filter: &str,
+        input: &str,
+        params: &[String],
+        output: &str,
+        sixteen_bit: bool,
+    ) -> Output {
         let mut args = vec![format!("abnormal:{input}"), "out=0".to_owned()];
-        args.extend(["-filter".to_owned(), FILTER.to_owned()]);
+        args.extend(["-filter".to_owned(), filter.to_owned()]);
         args.extend(params.iter().cloned());
         args.extend([
             "-consumer".to_owned(),
@@ -536,6 +548,90 @@ fn byte_renders_of_photographs_match_ofx_host() {
     );
 }
 
+/// Renders `photo_file` through our task node `plugin` in melt and in ofx-host (as MLT runs it: 8-bit,
+/// bottom-up rows, one instance per frame) with `params` (choices by index for ofx-host, by label
+/// for melt: `(name, index, label)`), where `model` (if any) is the node's user model file, and
+/// compares the codes.
+fn compare_task_node(
+    plugin: &str,
+    photo_file: &Path,
+    model: Option<&Path>,
+    params: &[(&str, &str, &str)],
+    what: &str,
+) {
+    let melt = Melt::new();
+    let input = melt.stage(photo_file, "in.png");
+    let mut melt_params: Vec<String> = params.iter().map(|(n, _, l)| format!("{n}={l}")).collect();
+    let mut host_params: Vec<String> = params.iter().map(|(n, i, _)| format!("{n}={i}")).collect();
+    if let Some(model) = model {
+        melt_params.push(format!("modelFile={}", melt.stage_model(model)));
+        host_params.push(format!("modelFile={}", model.display()));
+    }
+    let run = melt.render_filter(
+        &format!("openfx.{plugin}"),
+        &input,
+        &melt_params,
+        "melt.png",
+        false,
+    );
+    assert_ran(&run);
+    assert_no_plugin_error(&run);
+
+    let dir = scratch();
+    let reference = dir.path().join("ofx-host.png");
+    let mut command = Command::new(common::host_binary());
+    command
+        .arg("render")
+        .arg(bundle())
+        .args(["--plugin", plugin])
+        .args([
+            "--depth",
+            "byte",
+            "--negative-row-bytes",
+            "--instance-per-frame",
+        ]);
+    for p in &host_params {
+        command.args(["--param", p]);
+    }
+    let out = command
+        .arg("--input")
+        .arg(photo_file)
+        .arg("--output")
+        .arg(&reference)
+        .output()
+        .expect("running ofx-host");
+    assert!(
+        out.status.success(),
+        "ofx-host render failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Diff::u8(&read_u8(&melt.host_path("melt.png")), &read_u8(&reference))
+        .check(&format!("{what}, 8-bit (Byte)"));
+}
+
+#[test]
+fn the_task_nodes_with_their_models_match_ofx_host() {
+    // Denoise with its bundled model (the bundle `cargo xtask test` builds ships the zoo).
+    compare_task_node(
+        "io.github.onnxfx.Denoise",
+        &photo("chelsea.png"),
+        None,
+        &[("strength", "0.8", "0.8")],
+        "chelsea, Denoise (bundled onnxfx denoiser), strength 0.8",
+    );
+    // Matte with a user model of fixed size (the frame resized in and the matte back), alpha only.
+    compare_task_node(
+        "io.github.onnxfx.Matte",
+        &photo("coffee.png"),
+        Some(&test_model("matte_fixed_64.onnx")),
+        &[
+            ("model", "1", "User model"),
+            ("output", "2", "Alpha only (source colour)"),
+        ],
+        "coffee, Matte (fixed 64x64 user model), alpha only",
+    );
+}
+
 #[test]
 fn byte_renders_keep_or_replace_alpha_as_in_ofx_host() {
     let dir = scratch();
@@ -823,6 +919,26 @@ fn an_upscaler_is_refused_with_the_reason_in_a_host_without_multi_resolution() {
     );
     let diff = Diff::u8(
         &read_u8(&melt.host_path("melt.png")),
+        &read_u8(&photo("chelsea.png")),
+    );
+    assert_eq!(diff.max, 0, "{diff:?}");
+    // The Upscale node with its bundled x2 model: the same refusal, the same untouched frame.
+    let run = melt.render_filter(
+        "openfx.io.github.onnxfx.Upscale",
+        &input,
+        &[],
+        "upscale.png",
+        false,
+    );
+    assert_ran(&run);
+    let log = stderr(&run);
+    assert!(
+        log.contains("type=OfxMessageError msg=onnxfx: the host lacks multi-resolution images")
+            && log.contains("onnxfx-sr2.onnx cannot be shown"),
+        "melt's log lacks the reason:\n{log}"
+    );
+    let diff = Diff::u8(
+        &read_u8(&melt.host_path("upscale.png")),
         &read_u8(&photo("chelsea.png")),
     );
     assert_eq!(diff.max, 0, "{diff:?}");

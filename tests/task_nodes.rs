@@ -84,6 +84,15 @@ fn upscale_converted_real_esrgan_models_match_onnxruntime() {
 }
 
 #[test]
+fn upscale_converted_tfjs_models_match_onnxruntime() {
+    // UpscalerJS's RDNs (TF.js converted by tfjs2onnx.py), listed after "User model" (choice 4).
+    let dir = scratch();
+    let input = crop("coffee.png", 200, 100, 64, 48, dir.path());
+    upscale_matches("5", "esrgan-slim-x2.onnx", &input, 2);
+    upscale_matches("8", "esrgan-medium-x4.onnx", &input, 4);
+}
+
+#[test]
 fn upscale_sharpen_zero_is_a_bicubic_enlargement_and_the_size_follows_the_model() {
     let dir = scratch();
     let input = crop("chelsea.png", 0, 0, 64, 48, dir.path());

@@ -1,6 +1,6 @@
 //! "Upscale": enlarges the Source clip with a model of the zoo (onnxfx x2 for photographs, Real-ESRGAN
-//! x4plus for photographic footage, realesr-animevideov3 x2/x4 for animation and graphics) or a user
-//! model. The output scale follows the model; frames are tiled. Optional: the onnxfx denoiser first, and
+//! x4plus for photographic footage, realesr-animevideov3 x2/x4 for animation and graphics, UpscalerJS's
+//! ESRGAN slim/medium x2/x4 RDNs for photographs) or a user model. The output scale follows the model; frames are tiled. Optional: the onnxfx denoiser first, and
 //! a blend with a plain bicubic enlargement (*Sharpen Amount*).
 
 use std::ffi::CStr;
@@ -30,19 +30,29 @@ pub const MODEL: &CStr = c"model";
 pub const SHARPEN: &CStr = c"sharpenAmount";
 pub const DENOISE_FIRST: &CStr = c"denoiseFirst";
 
-/// The zoo's upscalers, in the order of the Model choice; "User model" follows. Append, never reorder.
-const MODELS: [ZooModel; 4] = [
-    zoo::SR2,
-    zoo::REALESRGAN_X4PLUS,
-    zoo::ANIMEVIDEO_X2,
-    zoo::ANIMEVIDEO_X4,
+/// The Model choice: a zoo upscaler, or the user model (`None`). Append, never reorder: projects store
+/// the index, so "User model" stays at 4 and later zoo models come after it.
+const MODELS: [Option<ZooModel>; 9] = [
+    Some(zoo::SR2),
+    Some(zoo::REALESRGAN_X4PLUS),
+    Some(zoo::ANIMEVIDEO_X2),
+    Some(zoo::ANIMEVIDEO_X4),
+    None,
+    Some(zoo::ESRGAN_SLIM_X2),
+    Some(zoo::ESRGAN_SLIM_X4),
+    Some(zoo::ESRGAN_MEDIUM_X2),
+    Some(zoo::ESRGAN_MEDIUM_X4),
 ];
-const MODEL_OPTIONS: [&str; 5] = [
+const MODEL_OPTIONS: [&str; 9] = [
     "onnxfx x2 (photos)",
     "Real-ESRGAN x4plus (photos, footage)",
     "realesr-animevideov3 x2 (animation, graphics)",
     "realesr-animevideov3 x4 (animation, graphics)",
     "User model",
+    "UpscalerJS ESRGAN slim x2 (photos, fast, soft)",
+    "UpscalerJS ESRGAN slim x4 (photos, fast, soft)",
+    "UpscalerJS ESRGAN medium x2 (photos, soft)",
+    "UpscalerJS ESRGAN medium x4 (photos, soft)",
 ];
 
 pub fn definitions() -> Vec<ParamDef> {
@@ -77,7 +87,10 @@ struct Settings {
 impl Settings {
     fn read(instance: &EffectInstance<'_>, time: f64) -> Result<Settings> {
         let choice = instance.param(MODEL)?.int_at(time)?;
-        let model = match usize::try_from(choice).ok().and_then(|i| MODELS.get(i)) {
+        let zoo_model = usize::try_from(choice)
+            .ok()
+            .and_then(|i| MODELS.get(i).copied().flatten());
+        let model = match zoo_model {
             Some(zoo_model) => zoo_model.path()?,
             None => {
                 let file = instance.param(params::MODEL_FILE)?.string_at(time)?;
@@ -321,8 +334,16 @@ mod tests {
 
     #[test]
     fn the_model_choice_lists_every_zoo_upscaler_then_the_user_model() {
-        assert_eq!(MODEL_OPTIONS.len(), MODELS.len() + 1);
-        assert_eq!(MODEL_OPTIONS[MODELS.len()], "User model");
+        // Stored indices never move: the first four zoo models, "User model" at 4, then the later ones.
+        assert_eq!(MODEL_OPTIONS.len(), MODELS.len());
+        assert_eq!(MODEL_OPTIONS[4], "User model");
+        assert_eq!(MODELS.iter().position(Option::is_none), Some(4));
+        assert_eq!(MODELS.iter().filter(|m| m.is_none()).count(), 1);
+        for (option, model) in MODEL_OPTIONS.iter().zip(MODELS) {
+            if let Some(model) = model {
+                assert!(option.starts_with(model.name), "{option} / {}", model.name);
+            }
+        }
         let names: Vec<_> = definitions().iter().map(|d| d.name.clone()).collect();
         for name in [
             MODEL,

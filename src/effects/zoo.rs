@@ -42,6 +42,30 @@ pub const ANIMEVIDEO_X4: ZooModel = ZooModel {
     opt_in: None,
 };
 
+pub const ESRGAN_SLIM_X2: ZooModel = ZooModel {
+    name: "UpscalerJS ESRGAN slim x2",
+    file: "esrgan-slim-x2.onnx",
+    opt_in: None,
+};
+
+pub const ESRGAN_SLIM_X4: ZooModel = ZooModel {
+    name: "UpscalerJS ESRGAN slim x4",
+    file: "esrgan-slim-x4.onnx",
+    opt_in: None,
+};
+
+pub const ESRGAN_MEDIUM_X2: ZooModel = ZooModel {
+    name: "UpscalerJS ESRGAN medium x2",
+    file: "esrgan-medium-x2.onnx",
+    opt_in: None,
+};
+
+pub const ESRGAN_MEDIUM_X4: ZooModel = ZooModel {
+    name: "UpscalerJS ESRGAN medium x4",
+    file: "esrgan-medium-x4.onnx",
+    opt_in: None,
+};
+
 pub const DENOISE: ZooModel = ZooModel {
     name: "onnxfx denoiser",
     file: "onnxfx-denoise.onnx",

@@ -39,7 +39,7 @@ struct Timed {
     input: &'static str,
 }
 
-const TIMED: [Timed; 6] = [
+const TIMED: [Timed; 10] = [
     Timed {
         model: "onnxfx-sr2.onnx",
         plugin: "io.github.onnxfx.Upscale",
@@ -62,6 +62,30 @@ const TIMED: [Timed; 6] = [
         model: "realesr-animevideov3-x4.onnx",
         plugin: "io.github.onnxfx.Upscale",
         choice: "3",
+        input: "in-480x270.png",
+    },
+    Timed {
+        model: "esrgan-slim-x2.onnx",
+        plugin: "io.github.onnxfx.Upscale",
+        choice: "5",
+        input: "in-960x540.png",
+    },
+    Timed {
+        model: "esrgan-slim-x4.onnx",
+        plugin: "io.github.onnxfx.Upscale",
+        choice: "6",
+        input: "in-480x270.png",
+    },
+    Timed {
+        model: "esrgan-medium-x2.onnx",
+        plugin: "io.github.onnxfx.Upscale",
+        choice: "7",
+        input: "in-960x540.png",
+    },
+    Timed {
+        model: "esrgan-medium-x4.onnx",
+        plugin: "io.github.onnxfx.Upscale",
+        choice: "8",
         input: "in-480x270.png",
     },
     Timed {
@@ -274,6 +298,10 @@ pub fn gallery(ws: &Workspace, options: &GalleryOptions) -> Result<()> {
         ("Real-ESRGAN x4plus", "1", 4),
         ("realesr-animevideov3 x2", "2", 2),
         ("realesr-animevideov3 x4", "3", 4),
+        ("UpscalerJS ESRGAN slim x2", "5", 2),
+        ("UpscalerJS ESRGAN slim x4", "6", 4),
+        ("UpscalerJS ESRGAN medium x2", "7", 2),
+        ("UpscalerJS ESRGAN medium x4", "8", 4),
     ];
     let mut rows: Vec<[String; 5]> = Vec::new();
     for (label, choice, scale) in upscalers {

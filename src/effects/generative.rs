@@ -25,7 +25,8 @@ use ofx_sdk::{
     Components, Context, PixelDepth, Premultiplication, RectI, RenderThreadSafety, ofx_str,
 };
 
-use super::params::{encoding_of_colourspace, host_default_encoding};
+use super::common::clip_encoding;
+use super::params;
 use crate::diffusion::pipeline::{Mode, Observer, Request};
 use crate::diffusion::{DiffusionPipeline, SchedulerKind, SeededNoise, noise};
 use crate::engine::{Device, Precision, RunOptions};
@@ -57,21 +58,6 @@ pub const MASK_CLIP: &CStr = c"Mask";
 const MODE_OPTIONS: [&str; 2] = ["Image to image", "Inpaint (Mask clip)"];
 const SCHEDULER_OPTIONS: [&str; 3] = ["Euler", "DDIM", "LCM"];
 const MASK_OPTIONS: [&str; 2] = ["Alpha", "Luminance"];
-const WORKING_SPACE_OPTIONS: [&str; 6] = [
-    "Auto",
-    "Linear",
-    "sRGB",
-    "Rec.709",
-    "ACEScct",
-    "Data (no conversion)",
-];
-const ENCODINGS: [Encoding; 5] = [
-    Encoding::Linear,
-    Encoding::Srgb,
-    Encoding::Rec709,
-    Encoding::AcesCct,
-    Encoding::Data,
-];
 /// The multiple SD-class UNets need of each side (three down-samplings of the 8x-smaller latents).
 const SIZE_MULTIPLE: usize = 64;
 
@@ -119,10 +105,9 @@ fn definitions() -> Vec<ParamDef> {
         ParamDef::choice("maskChannel", "Mask Channel", &MASK_OPTIONS, 0)
             .hint("Which channel of the Mask clip marks the region to repaint.")
             .animates(false),
-        ParamDef::choice("workingSpace", "Working Space", &WORKING_SPACE_OPTIONS, 0)
-            .hint("The encoding of the clip's values; the pipeline gets sRGB. Auto: what the host says, else its habit.")
-            .animates(false),
-        ParamDef::choice("device", "Device", &["CPU", "GPU if available"], 0).animates(false),
+        params::working_space_def()
+            .hint("The encoding of the clip's values; the pipeline gets sRGB. Auto: what the host says, else its habit."),
+        params::device_def().hint("Where the pipeline's sessions run: the CPU, or a GPU when one is available."),
         ParamDef::string("pipelineInfo", "Pipeline", "", StringMode::Label)
             .hint("The pipeline's UNet, scheduler and tokenizer, the provider, and the last render's time and steps, or why it cannot be used.")
             .animates(false)
@@ -195,10 +180,7 @@ impl Settings {
             .get(usize::try_from(int(SCHEDULER)?).unwrap_or(0))
             .copied()
             .unwrap_or(SchedulerKind::Euler);
-        let working_space = usize::try_from(int(WORKING_SPACE)?)
-            .ok()
-            .and_then(|i| i.checked_sub(1))
-            .and_then(|i| ENCODINGS.get(i).copied());
+        let working_space = params::read_working_space(instance, time)?;
         let finite = |v: f64, default: f64| if v.is_finite() { v } else { default };
         Ok(Settings {
             dir: text(PIPELINE_DIR)?,
@@ -352,13 +334,6 @@ impl Generative {
         instance.param(INFO)?.set_string(&text)?;
         Ok(())
     }
-}
-
-/// The clip's encoding: the host's colourspace, else the parameter, else the host's habit.
-fn clip_encoding(choice: Option<Encoding>, host: Option<String>) -> Encoding {
-    choice
-        .or_else(|| host.as_deref().and_then(encoding_of_colourspace))
-        .unwrap_or_else(host_default_encoding)
 }
 
 impl Effect for Generative {

@@ -16,6 +16,7 @@ use ofx_sdk::plugin::{
 };
 
 use super::common::{self, Frame, NodeState, Prepared, source_clip};
+use super::model_info::ModelNode;
 use super::params::{self, read_amount};
 use super::zoo::{self, ZooModel};
 use crate::engine::RunOptions;
@@ -115,15 +116,13 @@ pub struct Denoise {
     state: NodeState,
 }
 
-impl Denoise {
-    fn update_info(&self, instance: &EffectInstance<'_>, time: f64) -> Result<()> {
-        let text =
-            match Settings::read(instance, time).and_then(|s| prepare_denoiser(&s.model, s.run)) {
-                Ok(p) => p.describe() + &self.state.suffix(),
-                Err(Error::NoModel) => String::new(),
-                Err(e) => e.to_string(),
-            };
-        common::set_info(instance, &text)
+impl ModelNode for Denoise {
+    fn prepare_at(instance: &EffectInstance<'_>, time: f64) -> Result<Prepared> {
+        Settings::read(instance, time).and_then(|s| prepare_denoiser(&s.model, s.run))
+    }
+
+    fn state(&self) -> &NodeState {
+        &self.state
     }
 }
 
@@ -157,9 +156,7 @@ impl Effect for Denoise {
 
     fn create_instance(instance: &EffectInstance<'_>) -> Result<Self> {
         let effect = Denoise::default();
-        if let Err(e) = effect.update_info(instance, 0.0) {
-            tracing::debug!("model info not updated: {e}");
-        }
+        effect.refresh_info(instance, 0.0);
         Ok(effect)
     }
 
@@ -168,10 +165,7 @@ impl Effect for Denoise {
         instance: &EffectInstance<'_>,
         args: &InstanceChangedArgs,
     ) -> Result<()> {
-        if args.is_clip || args.name.as_bytes() == params::MODEL_INFO.to_bytes() {
-            return Ok(());
-        }
-        self.update_info(instance, args.time)
+        self.info_on_change(instance, args)
     }
 
     fn end_sequence_render(
@@ -179,9 +173,7 @@ impl Effect for Denoise {
         instance: &EffectInstance<'_>,
         _args: &BeginSequenceRenderArgs,
     ) -> Result<()> {
-        if let Err(e) = self.update_info(instance, 0.0) {
-            tracing::debug!("model info not updated after the sequence: {e}");
-        }
+        self.refresh_info(instance, 0.0);
         Ok(())
     }
 
@@ -191,9 +183,7 @@ impl Effect for Denoise {
         args: &RegionsOfInterestArgs,
         rois: &mut RegionsOfInterest,
     ) -> Result<()> {
-        let Ok(prepared) =
-            Settings::read(instance, args.time).and_then(|s| prepare_denoiser(&s.model, s.run))
-        else {
+        let Ok(prepared) = Self::prepare_at(instance, args.time) else {
             return Ok(());
         };
         common::regions_of_interest(args, rois, 1, prepared.spec.overlap);

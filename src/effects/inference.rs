@@ -20,6 +20,7 @@ use super::common::{
     source_clip,
 };
 use super::inputs;
+use super::model_info::ModelNode;
 use super::params::{self, NodeParams};
 use crate::engine::{self, ImageModel};
 use crate::error::{Error, Result};
@@ -70,24 +71,25 @@ impl Inference {
         }
         Ok(prepared)
     }
+}
 
-    /// Fills the info field with the model's description, provider and last render time, or why it
-    /// cannot be used. No dialog: hosts create instances when they open a project (MLT for every frame),
-    /// and a failing render already leaves its reason on the node.
-    fn update_info(&self, instance: &EffectInstance<'_>, time: f64) -> Result<()> {
-        let text = match Self::prepare(instance, time) {
-            Ok(p) => {
-                let mapping = inputs::describe(&p.resolved.manifest, &p.spec);
-                let mut text = p.describe();
-                if !mapping.is_empty() {
-                    text.push_str(&format!("; {mapping}"));
-                }
-                text + &self.state.suffix()
-            }
-            Err(Error::NoModel) => String::new(),
-            Err(e) => e.to_string(),
-        };
-        common::set_info(instance, &text)
+impl ModelNode for Inference {
+    fn prepare_at(instance: &EffectInstance<'_>, time: f64) -> Result<Prepared> {
+        Self::prepare(instance, time)
+    }
+
+    fn state(&self) -> &NodeState {
+        &self.state
+    }
+
+    /// The description, plus how the model's extra inputs are fed.
+    fn model_info(&self, prepared: &Prepared) -> String {
+        let mapping = inputs::describe(&prepared.resolved.manifest, &prepared.spec);
+        let mut text = prepared.describe();
+        if !mapping.is_empty() {
+            text.push_str(&format!("; {mapping}"));
+        }
+        text
     }
 }
 
@@ -145,10 +147,7 @@ impl Effect for Inference {
 
     fn create_instance(instance: &EffectInstance<'_>) -> Result<Self> {
         let effect = Inference::default();
-        // The info field is a courtesy: a bad model must not stop the instance from existing.
-        if let Err(e) = effect.update_info(instance, 0.0) {
-            tracing::debug!("model info not updated: {e}");
-        }
+        effect.refresh_info(instance, 0.0);
         Ok(effect)
     }
 
@@ -199,11 +198,8 @@ impl Effect for Inference {
         instance: &EffectInstance<'_>,
         _args: &BeginSequenceRenderArgs,
     ) -> Result<()> {
-        // The info field shows the last render time; hosts that refuse parameter changes here lose
-        // only that line.
-        if let Err(e) = self.update_info(instance, 0.0) {
-            tracing::debug!("model info not updated after the sequence: {e}");
-        }
+        // The info field shows the last render time.
+        self.refresh_info(instance, 0.0);
         Ok(())
     }
 

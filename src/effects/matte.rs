@@ -16,6 +16,7 @@ use ofx_sdk::plugin::{
 use ofx_sdk::{Context, RectI};
 
 use super::common::{self, Frame, NodeState, PlanarFrame, Prepared};
+use super::model_info::ModelNode;
 use super::params;
 use super::zoo::{self, ZooModel};
 use crate::engine::{self, RunOptions};
@@ -221,15 +222,13 @@ pub struct Matte {
     state: NodeState,
 }
 
-impl Matte {
-    fn update_info(&self, instance: &EffectInstance<'_>, time: f64) -> Result<()> {
-        let text = match Settings::read(instance, time).and_then(|s| prepare_matte(&s.model, s.run))
-        {
-            Ok(p) => p.describe() + &self.state.suffix(),
-            Err(Error::NoModel) => String::new(),
-            Err(e) => e.to_string(),
-        };
-        common::set_info(instance, &text)
+impl ModelNode for Matte {
+    fn prepare_at(instance: &EffectInstance<'_>, time: f64) -> Result<Prepared> {
+        Settings::read(instance, time).and_then(|s| prepare_matte(&s.model, s.run))
+    }
+
+    fn state(&self) -> &NodeState {
+        &self.state
     }
 }
 
@@ -263,9 +262,7 @@ impl Effect for Matte {
 
     fn create_instance(instance: &EffectInstance<'_>) -> Result<Self> {
         let effect = Matte::default();
-        if let Err(e) = effect.update_info(instance, 0.0) {
-            tracing::debug!("model info not updated: {e}");
-        }
+        effect.refresh_info(instance, 0.0);
         Ok(effect)
     }
 
@@ -274,10 +271,7 @@ impl Effect for Matte {
         instance: &EffectInstance<'_>,
         args: &InstanceChangedArgs,
     ) -> Result<()> {
-        if args.is_clip || args.name.as_bytes() == params::MODEL_INFO.to_bytes() {
-            return Ok(());
-        }
-        self.update_info(instance, args.time)
+        self.info_on_change(instance, args)
     }
 
     fn end_sequence_render(
@@ -285,9 +279,7 @@ impl Effect for Matte {
         instance: &EffectInstance<'_>,
         _args: &BeginSequenceRenderArgs,
     ) -> Result<()> {
-        if let Err(e) = self.update_info(instance, 0.0) {
-            tracing::debug!("model info not updated after the sequence: {e}");
-        }
+        self.refresh_info(instance, 0.0);
         Ok(())
     }
 
@@ -297,9 +289,7 @@ impl Effect for Matte {
         args: &RegionsOfInterestArgs,
         rois: &mut RegionsOfInterest,
     ) -> Result<()> {
-        let Ok(prepared) =
-            Settings::read(instance, args.time).and_then(|s| prepare_matte(&s.model, s.run))
-        else {
+        let Ok(prepared) = Self::prepare_at(instance, args.time) else {
             return Ok(());
         };
         if fixed_size(&prepared.spec).is_some() {

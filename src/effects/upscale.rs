@@ -15,6 +15,7 @@ use ofx_sdk::{Context, RectD};
 
 use super::common::{self, Frame, NodeState, PlanarFrame, Prepared};
 use super::denoise;
+use super::model_info::ModelNode;
 use super::params::{self, read_amount};
 use super::zoo::{self, ZooModel};
 use crate::engine::RunOptions;
@@ -150,14 +151,15 @@ impl Upscale {
         check_upscaler(&prepared)?;
         Ok(prepared)
     }
+}
 
-    fn update_info(&self, instance: &EffectInstance<'_>, time: f64) -> Result<()> {
-        let text = match Settings::read(instance, time).and_then(|s| Self::prepare(&s)) {
-            Ok(p) => p.describe() + &self.state.suffix(),
-            Err(Error::NoModel) => String::new(),
-            Err(e) => e.to_string(),
-        };
-        common::set_info(instance, &text)
+impl ModelNode for Upscale {
+    fn prepare_at(instance: &EffectInstance<'_>, time: f64) -> Result<Prepared> {
+        Settings::read(instance, time).and_then(|s| Self::prepare(&s))
+    }
+
+    fn state(&self) -> &NodeState {
+        &self.state
     }
 }
 
@@ -191,9 +193,7 @@ impl Effect for Upscale {
 
     fn create_instance(instance: &EffectInstance<'_>) -> Result<Self> {
         let effect = Upscale::default();
-        if let Err(e) = effect.update_info(instance, 0.0) {
-            tracing::debug!("model info not updated: {e}");
-        }
+        effect.refresh_info(instance, 0.0);
         Ok(effect)
     }
 
@@ -202,10 +202,7 @@ impl Effect for Upscale {
         instance: &EffectInstance<'_>,
         args: &InstanceChangedArgs,
     ) -> Result<()> {
-        if args.is_clip || args.name.as_bytes() == params::MODEL_INFO.to_bytes() {
-            return Ok(());
-        }
-        self.update_info(instance, args.time)
+        self.info_on_change(instance, args)
     }
 
     fn end_sequence_render(
@@ -213,9 +210,7 @@ impl Effect for Upscale {
         instance: &EffectInstance<'_>,
         _args: &BeginSequenceRenderArgs,
     ) -> Result<()> {
-        if let Err(e) = self.update_info(instance, 0.0) {
-            tracing::debug!("model info not updated after the sequence: {e}");
-        }
+        self.refresh_info(instance, 0.0);
         Ok(())
     }
 

@@ -13,9 +13,10 @@ Protocol (the same for every model, stated in each card):
   reads them.
 - Super-resolution x s: the photograph cropped to a multiple of s is the reference; its PIL bicubic
   reduction (antialiased) by s is the input; the baseline is PIL bicubic enlargement of that input. The
-  model runs with onnxruntime (CPU) exactly as its manifest says (RGB, 0..1, NCHW); its output is clipped
-  to 0..1. PSNR over RGB in 0..1 with a border of s pixels left out; SSIM (Gaussian window 11, sigma
-  1.5) on Rec.709 luma, same border.
+  model runs with onnxruntime (CPU) exactly as its manifest says (RGB, 0..1, NCHW; grown by reflection to
+  its size multiple, as the plugin pads, and cropped back); its output is clipped to 0..1. PSNR over RGB
+  in 0..1 with a border of s pixels left out; SSIM (Gaussian window 11, sigma 1.5) on Rec.709 luma, same
+  border.
 - Denoising at sigma 15, 25, 50 (of 255): reference + sigma * N(0, 1), seed 0, not clipped, is the input;
   the baseline is that noisy input itself. Same PSNR and SSIM, no border.
 - Matting: no held-out photograph has a reference alpha: visual check (the gallery).
@@ -29,6 +30,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 from PIL import Image, ImageDraw
+
+from reference_infer import reflect_pads  # the padding the plugin applies, as the tests' reference does
 
 HELD_OUT = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg"]
 SR_MODELS = {
@@ -87,16 +90,32 @@ def ssim(a, b, border=0):
     return float(s.mean())
 
 
-def run(session, rgb):
-    x = np.ascontiguousarray(rgb.transpose(2, 0, 1)[None], dtype=np.float32)
+def run(model, rgb):
+    """The model on an RGB image; a size-multiple model sees it grown by reflection (as the plugin pads)."""
+    session, multiple = model
+    h, w = rgb.shape[:2]
+    rows, columns = reflect_pads(h, w, multiple)
+    padded = np.pad(rgb, (rows, columns, (0, 0)), mode="reflect")
+    x = np.ascontiguousarray(padded.transpose(2, 0, 1)[None], dtype=np.float32)
     name = session.get_inputs()[0].name
-    y = session.run(None, {name: x})[0][0]
-    return np.clip(y.transpose(1, 2, 0), 0, 1)
+    y = session.run(None, {name: x})[0][0].transpose(1, 2, 0)
+    if padded.shape != rgb.shape:
+        s = y.shape[0] // padded.shape[0]  # the model's scale
+        y = y[rows[0] * s:(rows[0] + h) * s, columns[0] * s:(columns[0] + w) * s]
+    return np.clip(y, 0, 1)
 
 
 def session_for(path):
+    """A CPU session and the size multiple its manifest (the `.onnx.json` sidecar) asks for, 1 if none."""
     options = ort.SessionOptions()
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    sidecar = Path(f"{path}.json")
+    multiple = 1
+    if sidecar.is_file():
+        size = json.loads(sidecar.read_text())["inputs"][0].get("size")
+        if isinstance(size, dict):
+            multiple = int(size.get("multiple_of", 1))
+    return session, multiple
 
 
 def quality(args):

@@ -2,11 +2,13 @@
 """Run an ONNX model on a PNG with onnxruntime's Python API and save the first output as .npy.
 
 Usage: reference_infer.py --model M.onnx --input IMG.png --output OUT.npy [--channels 3|4] [--bgr]
-                          [--mean M [M ...]] [--std S [S ...]]
+                          [--mean M [M ...]] [--std S [S ...]] [--multiple-of N]
 
 The input is the PNG as float32 in 0..1 (value / 255), RGB (or RGBA with --channels 4; BGR with --bgr),
 then (x - mean) / std per channel when given, NCHW [1, C, H, W] with the top row first: the mapping a model
-manifest asks of the plugin. This path shares no code with onnxfx, so the tests can use its output as an
+manifest asks of the plugin. With --multiple-of N (a manifest's `"size": {"multiple_of": N}`) the input is
+grown by reflection to the next multiple of N, split evenly with an odd pixel at the right and at the top
+(the high ends of OFX's y-up axes, as the plugin places it), and the output is cropped back. This path shares no code with onnxfx, so the tests can use its output as an
 independent reference for what the plugin renders.
 """
 
@@ -16,6 +18,13 @@ import sys
 import numpy as np
 import onnxruntime as ort
 from PIL import Image
+
+
+def reflect_pads(h, w, multiple):
+    """(top, bottom), (left, right) to add by reflection for multiples of `multiple`: split evenly, an odd
+    one at the top and at the right (the high ends of OFX's y-up axes), where the plugin puts it."""
+    grow_h, grow_w = -h % multiple, -w % multiple
+    return (grow_h - grow_h // 2, grow_h // 2), (grow_w // 2, grow_w - grow_w // 2)
 
 
 def load_image(path, channels):
@@ -37,6 +46,7 @@ def main():
     parser.add_argument("--bgr", action="store_true", help="reverse the colour channels (BGR order)")
     parser.add_argument("--mean", type=float, nargs="+", default=[0.0])
     parser.add_argument("--std", type=float, nargs="+", default=[1.0])
+    parser.add_argument("--multiple-of", type=int, default=1, help="pad H and W by reflection to multiples of N")
     args = parser.parse_args()
 
     if args.input.endswith(".npy"):
@@ -49,10 +59,16 @@ def main():
     std = np.array(args.std, dtype=np.float32).reshape(1, -1, 1, 1)
     x = np.ascontiguousarray((x - mean) / std, dtype=np.float32)
     session = ort.InferenceSession(args.model, providers=["CPUExecutionProvider"])
-    feed = {session.get_inputs()[0].name: x}
-    first = session.run([session.get_outputs()[0].name], feed)[0]
+    h, w = x.shape[2:]
+    rows, columns = reflect_pads(h, w, args.multiple_of)
+    padded = np.pad(x, ((0, 0), (0, 0), rows, columns), mode="reflect")
+    first = session.run([session.get_outputs()[0].name], {session.get_inputs()[0].name: padded})[0]
+    if padded.shape != x.shape:
+        if first.shape[2:] != padded.shape[2:]:
+            sys.exit("--multiple-of crops back only outputs of the input's size")
+        first = np.ascontiguousarray(first[:, :, rows[0]:rows[0] + h, columns[0]:columns[0] + w])
     np.save(args.output, first)
-    print(f"{args.output}: {first.dtype} {list(first.shape)} (input {list(x.shape)})")
+    print(f"{args.output}: {first.dtype} {list(first.shape)} (input {list(padded.shape)})")
     return 0
 
 

@@ -170,6 +170,49 @@ class Denoiser(nn.Module):
         return x - self.convs[-1](h)
 
 
+class UNetDenoiser(nn.Module):
+    """Residual denoiser on three scales (full, 1/2, 1/4; F, 2F, 4F channels): y = x - net(x).
+
+    Each halving doubles the receptive field for the cost of one full-resolution layer, which is what a
+    plain stack cannot afford on a CPU. Strided 2x2 convolutions go down, 2x2 transposed convolutions come
+    up, and the encoder's features are added back at each scale. Sizes must be multiples of 4 (the manifest
+    says so; the plugin pads by reflection).
+    """
+
+    def __init__(self, features=32, per_level=2):
+        super().__init__()
+        f = features
+
+        def block(c):
+            return nn.ModuleList([nn.Conv2d(c, c, 3, padding=1) for _ in range(per_level)])
+
+        self.head = nn.Conv2d(3, f, 3, padding=1)
+        self.enc0, self.enc1, self.mid = block(f), block(2 * f), block(4 * f)
+        self.down1, self.down2 = nn.Conv2d(f, 2 * f, 2, stride=2), nn.Conv2d(2 * f, 4 * f, 2, stride=2)
+        self.up2, self.up1 = nn.ConvTranspose2d(4 * f, 2 * f, 2, stride=2), nn.ConvTranspose2d(2 * f, f, 2, stride=2)
+        self.dec1, self.dec0 = block(2 * f), block(f)
+        self.tail = nn.Conv2d(f, 3, 3, padding=1)
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+                nn.init.zeros_(m.bias)
+        nn.init.zeros_(self.tail.weight)
+
+    @staticmethod
+    def run_block(convs, h):
+        for conv in convs:
+            h = F.relu(conv(h))
+        return h
+
+    def forward(self, x):
+        e0 = self.run_block(self.enc0, F.relu(self.head(x)))
+        e1 = self.run_block(self.enc1, F.relu(self.down1(e0)))
+        m = self.run_block(self.mid, F.relu(self.down2(e1)))
+        d1 = self.run_block(self.dec1, F.relu(self.up2(m)) + e1)
+        d0 = self.run_block(self.dec0, F.relu(self.up1(d1)) + e0)
+        return x - self.tail(d0)
+
+
 # ---- ONNX by hand ----------------------------------------------------------------------------------------
 
 
@@ -191,10 +234,15 @@ class GraphBuilder:
         self.nodes.append(helper.make_node(op_type, inputs, [out], **attrs))
         return out
 
-    def conv(self, x, conv):
+    def conv(self, x, conv, op_type="Conv"):
+        """A torch Conv2d or ConvTranspose2d (same weight layout in ONNX), its kernel, stride and padding."""
         w = self.const("w", conv.weight.detach().numpy())
         b = self.const("b", conv.bias.detach().numpy())
-        return self.op("Conv", [x, w, b], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+        k, s, p = list(conv.kernel_size), list(conv.stride), list(conv.padding)
+        return self.op(op_type, [x, w, b], kernel_shape=k, strides=s, pads=p + p)
+
+    def conv_relu(self, x, conv, op_type="Conv"):
+        return self.op("Relu", [self.conv(x, conv, op_type)])
 
     def prelu(self, x, act):
         slope = act.weight.detach().numpy().reshape(-1, 1, 1)
@@ -242,6 +290,23 @@ def export_denoiser(net, doc):
         h = g.op("Relu", [g.conv(h, conv)])
     noise = g.conv(h, net.convs[-1])
     g.op("Sub", ["image", noise])
+    return g.model("onnxfx-denoise", "image", "output", doc)
+
+
+def export_unet_denoiser(net, doc):
+    g = GraphBuilder()
+
+    def block(convs, h):
+        for conv in convs:
+            h = g.conv_relu(h, conv)
+        return h
+
+    e0 = block(net.enc0, g.conv_relu("image", net.head))
+    e1 = block(net.enc1, g.conv_relu(e0, net.down1))
+    m = block(net.mid, g.conv_relu(e1, net.down2))
+    d1 = block(net.dec1, g.op("Add", [g.conv_relu(m, net.up2, "ConvTranspose"), e1]))
+    d0 = block(net.dec0, g.op("Add", [g.conv_relu(d1, net.up1, "ConvTranspose"), e0]))
+    g.op("Sub", ["image", g.conv(d0, net.tail)])
     return g.model("onnxfx-denoise", "image", "output", doc)
 
 
@@ -338,8 +403,12 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--features", type=int, default=32, help="denoiser: channels of its hidden layers")
-    parser.add_argument("--layers", type=int, default=10, help="denoiser: convolutions, first and last included")
+    parser.add_argument("--arch", choices=("dncnn", "unet"), default="dncnn", help="denoiser architecture")
+    parser.add_argument("--features", type=int, default=32,
+                        help="denoiser: channels of its hidden layers (of its full-resolution ones for unet)")
+    parser.add_argument("--layers", type=int, default=10,
+                        help="denoiser: convolutions, first and last included (dncnn); 3x3 convolutions per "
+                             "block (unet)")
     parser.add_argument("--patch", type=int, default=48, help="input patch side (low-resolution side for sr2)")
     parser.add_argument("--skimage-wheel", required=True)
     parser.add_argument("--scipy-wheel", required=True)
@@ -360,7 +429,12 @@ def main():
         weights /= weights.sum()
         next_batch = lambda: batch_sr(pairs, weights, rng, args.batch, args.patch)  # noqa: E731
     else:
-        net = Denoiser(features=args.features, layers=args.layers)
+        if args.arch == "unet":
+            if args.patch % 4:
+                sys.exit("--arch unet needs a --patch that is a multiple of 4")
+            net = UNetDenoiser(features=args.features, per_level=args.layers)
+        else:
+            net = Denoiser(features=args.features, layers=args.layers)
         weights = np.array([im[1].shape[0] * im[1].shape[1] for im in images], dtype=np.float64)
         weights /= weights.sum()
         next_batch = lambda: batch_denoise(images, weights, rng, args.batch, args.patch, 55.0)  # noqa: E731
@@ -406,7 +480,7 @@ def main():
         proto = export_sr2(net, doc)
         name = "onnxfx-sr2.onnx"
     else:
-        proto = export_denoiser(net, doc)
+        proto = export_unet_denoiser(net, doc) if args.arch == "unet" else export_denoiser(net, doc)
         name = "onnxfx-denoise.onnx"
     diff = check_onnx(proto, net, sample)
     onnx.save(proto, out / name)

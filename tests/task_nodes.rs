@@ -26,21 +26,26 @@ fn crop(name: &str, x: u32, y: u32, w: u32, h: u32, dir: &Path) -> std::path::Pa
     path
 }
 
-/// The largest difference between the node's RGB output and a [1, 3, H, W] reference.
-fn max_diff_rgb(output: &Rgba, shape: &[usize], expected: &[f32]) -> f32 {
+/// The node's RGB output minus a [1, 3, H, W] reference, value by value.
+fn rgb_differences<'a>(
+    output: &'a Rgba,
+    shape: &[usize],
+    expected: &'a [f32],
+) -> impl Iterator<Item = f32> + 'a {
     assert_eq!(shape[..2], [1, 3]);
     let (h, w) = (shape[2], shape[3]);
     assert_eq!((output.width, output.height), (w, h), "output size");
-    let mut worst = 0.0f32;
-    for y in 0..h {
-        for x in 0..w {
+    (0..h).flat_map(move |y| {
+        (0..w).flat_map(move |x| {
             let px = output.pixel(x, y);
-            for c in 0..3 {
-                worst = worst.max((px[c] - expected[(c * h + y) * w + x]).abs());
-            }
-        }
-    }
-    worst
+            (0..3).map(move |c| px[c] - expected[(c * h + y) * w + x])
+        })
+    })
+}
+
+/// The largest difference between the node's RGB output and a [1, 3, H, W] reference.
+fn max_diff_rgb(output: &Rgba, shape: &[usize], expected: &[f32]) -> f32 {
+    rgb_differences(output, shape, expected).fold(0.0f32, |worst, d| worst.max(d.abs()))
 }
 
 fn upscale_matches(choice: &str, model: &str, input: &Path, scale: usize) {
@@ -163,16 +168,9 @@ fn upscale_denoise_first_enlarges_the_denoised_source() {
         );
         assert!(run.success, "{}", run.stderr);
         let output = Rgba::read(&out);
-        assert_eq!((output.width, output.height), (w, h), "output size");
-        let mut sum = 0.0f64;
-        for y in 0..h {
-            for x in 0..w {
-                let px = output.pixel(x, y);
-                for c in 0..3 {
-                    sum += f64::from(px[c] - clean_x2[(c * h + y) * w + x]).powi(2);
-                }
-            }
-        }
+        let sum: f64 = rgb_differences(&output, &shape, &clean_x2)
+            .map(|d| f64::from(d).powi(2))
+            .sum();
         sum / (3 * h * w) as f64
     };
     let enlarged_noise = mean_squared_error(&["model=0"]);
